@@ -1,0 +1,152 @@
+"""The Advisor: the one object every transport calls.
+
+It holds a snapshot of the index and swaps in a new one when an ingest publishes a new
+version, so running bots answer from new knowledge without a restart.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+import time
+from collections.abc import Callable
+
+from chromadb.api.models.Collection import Collection
+
+from bot import messages, store
+from bot.advisor import compose as composer
+from bot.advisor.retrieval import Snapshot
+from bot.advisor.routes import bottlenecks_for, decide_routes
+from bot.advisor.situation import merge, read_profile
+from bot.advisor.types import Answer, Passage, Profile, Question
+from bot.embeddings import AccessBotEmbeddings
+from bot.settings import Settings
+
+_CONNECTIVE = re.compile(r"^\s*(and|but|also|what if|what about|how about|if|so|ok|okay|then"
+                         r"|same|does that|would that|is that|can we|could we)\b", re.I)
+EVIDENCE_CEILING = 0.7  # dense similarity at which retrieval evidence counts in full
+FOLLOW_UP_WORDS = 12
+
+
+class QuestionError(ValueError):
+    """The question cannot be answered as asked (empty, too long); str() is for the user."""
+
+
+def is_follow_up(question: Question) -> bool:
+    if not question.history:
+        return False
+    last = question.history[-1]
+    if last.answer.startswith(messages.CLARIFY[:40]):
+        return True
+    return bool(_CONNECTIVE.match(question.text)) or len(question.text.split()) <= FOLLOW_UP_WORDS
+
+
+class Advisor:
+    def __init__(self, settings: Settings, embeddings: AccessBotEmbeddings,
+                 open_collection: Callable[[], Collection] | None = None,
+                 today: Callable[[], dt.date] = dt.date.today,
+                 refresh_seconds: float = 2.0) -> None:
+        self.settings = settings
+        self.embeddings = embeddings
+        self._open = open_collection or self._default_open
+        self._today = today
+        self._refresh_seconds = refresh_seconds
+        self._snapshot: Snapshot | None = None
+        self._checked_at = 0.0
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Advisor":
+        return cls(settings, AccessBotEmbeddings(settings.embedding_model))
+
+    def _default_open(self) -> Collection:
+        client = store.open_client(self.settings)
+        return store.existing_collection(client, self.settings, self.embeddings)
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The current index snapshot, loaded on first use (raises store.IndexMissing)."""
+        if self._snapshot is None:
+            with self._lock:
+                if self._snapshot is None:
+                    self._snapshot = Snapshot(self._open(), self.embeddings)
+                    self._checked_at = time.monotonic()
+        return self._snapshot
+
+    def refresh(self, force: bool = False) -> bool:
+        """Swap in a newer index version if one was published; True when it did."""
+        if self._snapshot is None:
+            self.snapshot
+            return True
+        if not force and time.monotonic() - self._checked_at < self._refresh_seconds:
+            return False
+        with self._lock:
+            self._checked_at = time.monotonic()
+            collection = self._open()
+            if store.index_info(collection).version == self._snapshot.version:
+                return False
+            self._snapshot = Snapshot(collection, self.embeddings)
+            return True
+
+    def check(self, question: Question) -> str:
+        """The cleaned question text, or QuestionError with a message for the user."""
+        text = question.text.strip()
+        if not text:
+            raise QuestionError(messages.EMPTY_QUESTION)
+        if len(text) > self.settings.max_question_chars:
+            raise QuestionError(messages.TOO_LONG.format(
+                length=len(text), limit=self.settings.max_question_chars))
+        return text
+
+    def read(self, question: Question, snapshot: Snapshot) -> tuple[str, Profile]:
+        """The retrieval query and the asker's profile, folding in the earlier turn."""
+        text = question.text.strip()
+        cards = snapshot.cards.values()
+        profile = read_profile(text, cards)
+        if not is_follow_up(question):
+            return text, profile
+        earlier = Profile()
+        for turn in question.history[-3:]:
+            earlier = merge(earlier, read_profile(turn.question, cards))
+        return f"{question.history[-1].question} {text}", merge(earlier, profile)
+
+    def answer(self, question: Question) -> Answer:
+        text = self.check(question)
+        self.refresh()
+        snap = self.snapshot
+        query, profile = self.read(question, snap)
+        passages = snap.search(query, k=max(self.settings.top_k * 2, 10))
+        best = max((p.dense for p in passages), default=0.0)
+        floor = self.settings.min_relevance
+        signal = bool(profile.needs or profile.bottlenecks or profile.mentioned or profile.domains)
+        if best < floor and not (signal and best >= floor - 0.1):
+            return composer.decline(text)
+        evidence = self._evidence(passages)
+        routes, ruled_out = decide_routes(profile, snap.cards, evidence)
+        if not routes and not signal and not profile.kinds:
+            return composer.clarify(text)
+        bottlenecks = bottlenecks_for(profile, routes, snap.cards)
+        citations = composer.Citations(text, snap.cards, self._today(), self.settings.review_age_days)
+        return composer.compose(
+            text, routes, ruled_out, bottlenecks,
+            route_passages={r.card_id: self._card_passage(snap, r.card_id, passages) for r in routes},
+            bottleneck_passages={b: snap.card_passages(b)[0] for b in bottlenecks
+                                 if snap.card_passages(b)},
+            evidence=passages[: self.settings.top_k], citations=citations,
+        )
+
+    def _evidence(self, passages: list[Passage]) -> dict[str, float]:
+        floor = self.settings.min_relevance
+        strength: dict[str, float] = {}
+        for p in passages:
+            value = max(0.0, min(1.0, (p.dense - floor) / (EVIDENCE_CEILING - floor)))
+            strength[p.doc_id] = max(strength.get(p.doc_id, 0.0), value)
+        return strength
+
+    @staticmethod
+    def _card_passage(snap: Snapshot, card_id: str, passages: list[Passage]) -> Passage:
+        """The route card's best retrieved passage, else its first section."""
+        for p in passages:
+            if p.doc_id == card_id:
+                return p
+        return snap.card_passages(card_id)[0]

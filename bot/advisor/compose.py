@@ -1,0 +1,137 @@
+"""Compose the extractive answer: routes with reasons and how to apply, the bottleneck,
+the key evidence as quotes, and numbered citations. No LLM involved.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+
+from bot import messages
+from bot.advisor.routes import BOTTLENECK_LABELS
+from bot.advisor.types import Answer, Citation, Passage, RouteDecision
+from bot.cards import Card
+
+QUOTE_CHARS = 320
+# Cards cite the source post the product grew from as `seed-post`; show it readably.
+SOURCE_NAMES = {"seed-post": "the \"model access parity\" post and its discussion thread (2026)"}
+
+
+def source_label(source: str) -> str:
+    return SOURCE_NAMES.get(source, source)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(\[])")
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def body_of(passage: Passage) -> str:
+    """Passage text without the 'title — heading' line the chunker put in front."""
+    _, _, rest = passage.text.partition("\n\n")
+    return (rest or passage.text).strip()
+
+
+def best_quote(passage: Passage, query: str, limit: int = QUOTE_CHARS) -> str:
+    """The one or two sentences of the passage that share most words with the question."""
+    text = re.sub(r"\s+", " ", re.sub(r"^[#>*|-]+\s*", "", body_of(passage), flags=re.M))
+    sentences = [s.strip() for s in _SENTENCE.split(text) if s.strip()]
+    if not sentences:
+        return text[:limit]
+    asked = {w for w in _WORD.findall(query.lower()) if len(w) > 3}
+    scored = sorted(range(len(sentences)),
+                    key=lambda i: (-len(asked & set(_WORD.findall(sentences[i].lower()))), i))
+    chosen = sorted(scored[:2]) if len(sentences[scored[0]]) < limit // 2 else scored[:1]
+    quote = " ".join(sentences[i] for i in chosen)
+    return quote if len(quote) <= limit else quote[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+class Citations:
+    """Numbers passages in order of first use, one number per chunk."""
+
+    def __init__(self, query: str, cards: Mapping[str, Card], today: dt.date, review_days: int):
+        self.query, self.cards, self.today, self.review_days = query, cards, today, review_days
+        self.items: list[Citation] = []
+        self._numbers: dict[str, int] = {}
+
+    def cite(self, passage: Passage) -> int:
+        if passage.chunk_id in self._numbers:
+            return self._numbers[passage.chunk_id]
+        n = len(self.items) + 1
+        self._numbers[passage.chunk_id] = n
+        card = self.cards.get(passage.doc_id)
+        verified = card.verified_on() if card else None
+        stale = verified is not None and (self.today - verified).days > self.review_days
+        self.items.append(Citation(
+            n=n, title=passage.title, source=source_label(passage.source_url),
+            quote=best_quote(passage, self.query), last_verified=passage.last_verified,
+            card_id=passage.doc_id, stale=stale,
+        ))
+        return n
+
+    def has(self, passage: Passage) -> bool:
+        return passage.chunk_id in self._numbers
+
+
+def _route_lines(route: RouteDecision, n: int, index: int) -> list[str]:
+    lines = [f"{index}. {route.name} [{n}]", f"   {messages.WHY} {route.why}"]
+    if route.apply:
+        lines.append(f"   {messages.HOW_TO_APPLY} {route.apply}")
+    return lines
+
+
+def compose(question: str, routes: list[RouteDecision], ruled_out: list[RouteDecision],
+            bottlenecks: list[str], route_passages: Mapping[str, Passage],
+            bottleneck_passages: Mapping[str, Passage], evidence: list[Passage],
+            citations: Citations) -> Answer:
+    lines: list[str] = []
+    if routes:
+        lines.append(messages.ROUTES_HEADING)
+        for i, route in enumerate(routes, 1):
+            lines.extend(_route_lines(route, citations.cite(route_passages[route.card_id]), i))
+    else:
+        lines.append(messages.NO_ROUTE)
+    if ruled_out:
+        lines += ["", messages.RULED_OUT_HEADING]
+        lines += [f"- {r.name}: {r.why}" for r in ruled_out]
+    if bottlenecks:
+        lines += ["", messages.BOTTLENECK_HEADING]
+        for b in bottlenecks:
+            passage = bottleneck_passages.get(b)
+            label = BOTTLENECK_LABELS[b].capitalize()
+            if passage is None:
+                lines.append(f"- {label}")
+                continue
+            n = citations.cite(passage)
+            card = citations.cards.get(b)
+            rank = f" (mechanism {card.rank} of 5 in the access-gap post)" if card and card.rank else ""
+            gist = card.summary if card and card.summary else best_quote(passage, question)
+            lines.append(f"- {label}{rank}: {gist} [{n}]")
+    quoted = [p for p in evidence if not citations.has(p)][:2]
+    cited_routes = [route_passages[r.card_id] for r in routes]
+    if quoted or cited_routes:
+        lines += ["", messages.EVIDENCE_HEADING]
+        for passage in cited_routes[:2] + quoted:
+            n = citations.cite(passage)
+            lines.append(f"- \"{citations.items[n - 1].quote}\" [{n}]")
+    stale = [c for c in citations.items if c.stale]
+    for cite in stale:
+        lines.append(f"Note: [{cite.n}] {messages.STALE_NOTE.format(date=cite.last_verified)}.")
+    return Answer(question=question, text="\n".join(lines).strip(), grounded=True,
+                  routes=routes, ruled_out=ruled_out, bottlenecks=bottlenecks,
+                  citations=citations.items)
+
+
+def decline(question: str) -> Answer:
+    return Answer(question=question, text=f"{messages.DECLINE}\n\n{messages.DECLINE_EXAMPLE}",
+                  grounded=False)
+
+
+def clarify(question: str) -> Answer:
+    return Answer(question=question, text=messages.CLARIFY, grounded=True, clarifying=True)
+
+
+def render_sources(answer: Answer) -> str:
+    """The numbered source list, for transports that show plain text."""
+    lines = [messages.SOURCES_HEADING]
+    for c in answer.citations:
+        stale = f"; {messages.STALE_NOTE.format(date=c.last_verified)}" if c.stale else ""
+        lines.append(f"[{c.n}] {c.title} — {c.source} (last verified {c.last_verified}{stale})")
+    return "\n".join(lines)

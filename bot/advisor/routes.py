@@ -1,0 +1,130 @@
+"""The route decision: which programs fit the asker, each with a reason, and which were
+ruled out and why. A pure function over a Profile, the cards and retrieval evidence.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.advisor.types import Profile, RouteDecision
+from bot.cards import BOTTLENECKS, Card
+
+ACCESS_LABELS = {
+    "credits": "API credits", "rate-limits": "higher rate limits", "fine-tuning": "fine-tuning",
+    "internals": "access to model internals", "prefill": "prefill",
+    "fewer-safeguards": "reduced safeguards for verified work",
+    "pre-deployment": "pre-deployment access", "unreleased": "access to unreleased models",
+    "retired-models": "access to retired models", "open-weights": "open weights",
+    "compute": "compute",
+}
+DOMAIN_LABELS = {
+    "cyber": "cyber", "bio": "biology", "ai-rnd": "AI R&D", "interpretability": "interpretability",
+    "alignment": "alignment", "policy": "policy and strategy",
+}
+BOTTLENECK_LABELS = {
+    "non-release": "non-release", "deployment-lag": "deployment lag", "safeguards": "safeguards",
+    "costs-rate-limits": "costs and rate limits", "elicitation": "elicitation (fine-tuning, internals)",
+}
+FIT_THRESHOLD = 2.5
+MAX_ROUTES = 3
+
+
+@dataclass
+class _Tally:
+    score: float = 0.0
+    signal: bool = False  # matched something the asker said, not just retrieval evidence
+    reasons: list[str] | None = None
+    against: str = ""
+
+    def add(self, points: float, reason: str = "", signal: bool = True) -> None:
+        self.score += points
+        self.signal = self.signal or signal
+        if reason:
+            (self.reasons if self.reasons is not None else []).append(reason)
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _closed_note(card: Card, cards: Mapping[str, Card]) -> str:
+    alternatives = [cards[a].title for a in card.alternative if a in cards]
+    note = f"status {card.status}" + (f" ({card.status_note})" if card.status_note else "")
+    if alternatives:
+        note += f"; try {_join(alternatives)} instead"
+    return note
+
+
+def score_route(card: Card, profile: Profile, evidence: float,
+                cards: Mapping[str, Card]) -> RouteDecision:
+    """Score one route card against the profile; `evidence` is its retrieval strength 0..1."""
+    tally = _Tally(reasons=[])
+    if card.id in profile.mentioned:
+        tally.add(3.0, "you asked about it")
+    granted = [g for g in card.grants if g in profile.needs]
+    if granted:
+        tally.add(2.0 * len(granted), f"it offers {_join([ACCESS_LABELS[g] for g in granted])}")
+    eased = [b for b in card.addresses if b in profile.bottlenecks]
+    if eased:
+        tally.add(1.0, f"it eases the {_join([BOTTLENECK_LABELS[b] for b in eased])} bottleneck")
+    specific = [d for d in card.domains if d != "any"]
+    if specific and profile.domains:
+        shared = [d for d in specific if d in profile.domains]
+        if shared:
+            tally.add(1.5, f"it is meant for {_join([DOMAIN_LABELS[d] for d in shared])} work")
+        elif card.id not in profile.mentioned:
+            tally.against = (f"it only covers {_join([DOMAIN_LABELS[d] for d in specific])} work, "
+                             f"and you described {_join([DOMAIN_LABELS[d] for d in profile.domains])}")
+    elif specific:
+        tally.add(-0.5, signal=False)
+    if profile.kinds and card.eligible and "any" not in card.eligible:
+        if any(k in card.eligible for k in profile.kinds):
+            tally.add(0.5, "you are among the eligible groups", signal=False)
+        elif not tally.against:
+            tally.against = f"it is for {_join(list(card.eligible))} applicants"
+    regional = [r for r in card.regions if r != "any"]
+    if regional and profile.regions and not any(r in regional for r in profile.regions) \
+            and "any" not in card.regions:
+        tally.add(-1.0, signal=False)
+    tally.add(2.0 * evidence, signal=False)
+    if card.is_closed:
+        tally.against = _closed_note(card, cards)
+    elif card.status == "winding-down":
+        tally.add(-1.0, f"note: it is winding down ({card.status_note or 'see the card'})",
+                  signal=False)
+    elif card.status == "invite-only":
+        tally.reasons.append("it is invite-only")
+    if card.confidence == "low":
+        tally.reasons.append("unconfirmed: the sources on it are weak, check before relying on it")
+    fits = not tally.against and tally.signal and tally.score >= FIT_THRESHOLD
+    why = tally.against if tally.against else "; ".join(tally.reasons) or "related passages mention it"
+    return RouteDecision(card_id=card.id, name=card.title, score=round(tally.score, 3),
+                         why=_sentence(why), apply=card.apply, fits=fits, status=card.status)
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def decide_routes(profile: Profile, cards: Mapping[str, Card],
+                  evidence: Mapping[str, float]) -> tuple[list[RouteDecision], list[RouteDecision]]:
+    """Ranked fitting routes (at most MAX_ROUTES) and the relevant ones ruled out, with reasons."""
+    decisions = [score_route(c, profile, evidence.get(c.id, 0.0), cards)
+                 for c in cards.values() if c.is_route]
+    decisions.sort(key=lambda d: (-d.score, d.card_id))
+    fits = [d for d in decisions if d.fits][:MAX_ROUTES]
+    ruled_out = [d for d in decisions if not d.fits and d.why and
+                 (d.card_id in profile.mentioned or (d.score >= FIT_THRESHOLD and
+                                                     cards[d.card_id].is_closed)
+                  or (d.score >= FIT_THRESHOLD and "only covers" in d.why))][:MAX_ROUTES]
+    return fits, ruled_out
+
+
+def bottlenecks_for(profile: Profile, routes: list[RouteDecision],
+                    cards: Mapping[str, Card]) -> list[str]:
+    """The mechanisms of the access gap this asker is hitting, most severe first."""
+    named = list(profile.bottlenecks)
+    if not named:
+        for route in routes[:1]:
+            named.extend(cards[route.card_id].addresses)
+    return [b for b in BOTTLENECKS if b in named]

@@ -1,0 +1,138 @@
+"""`accessbot` command line: ingest, ask, chat (and the transports' entry points)."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from bot import messages
+
+
+def _quiet_libraries() -> None:
+    # No network here or on most research machines: never let a library try the hub.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="accessbot",
+        description="Which model-access route, program or bottleneck applies to you?",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ingest = sub.add_parser("ingest", help="embed knowledge documents into the index")
+    ingest.add_argument("paths", nargs="*", type=Path,
+                        help="files or folders (default: the knowledge_path setting)")
+    ingest.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    ask = sub.add_parser("ask", help="answer one question")
+    ask.add_argument("question", nargs="?", help="the question (omit with --batch)")
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.add_argument("--batch", type=Path, metavar="FILE",
+                     help="one question per line; prints one JSON object per line")
+
+    sub.add_parser("chat", help="talk to AccessBot in the terminal")
+
+    slack = sub.add_parser("slack", help="run the Slack app (Socket Mode if SLACK_APP_TOKEN "
+                                         "is set, else HTTP on --port)")
+    slack.add_argument("--port", type=int, default=3000, help="HTTP mode port (default 3000)")
+    slack.add_argument("--host", default="0.0.0.0", help="HTTP mode address")
+
+    discord = sub.add_parser("discord", help="run the Discord bot")
+    discord.add_argument("--sync-commands", metavar="SCOPE", nargs="?", const="global",
+                         help="register /ask etc. with Discord ('global' or a guild id) and exit")
+    return parser
+
+
+def _cmd_ingest(args: argparse.Namespace, settings) -> int:
+    from bot.embeddings import AccessBotEmbeddings
+    from ingest.pipeline import run_ingest, terminal_progress
+
+    embeddings = AccessBotEmbeddings(settings.embedding_model)
+    paths = args.paths or [settings.knowledge_path]
+    report = run_ingest(paths, settings, embeddings, progress=terminal_progress())
+    if args.json:
+        print(json.dumps(report.to_dict()))
+    else:
+        print(f"ingest: {report.added} added, {report.updated} updated, {report.removed} removed, "
+              f"{report.unchanged} unchanged ({report.chunks_written} chunks embedded, "
+              f"{report.chunks_deleted} deleted)")
+        for err in report.errors:
+            print(f"  error: {err['path']}: {err['error']}", file=sys.stderr)
+    return 1 if report.errors else 0
+
+
+def _cmd_ask(args: argparse.Namespace, settings) -> int:
+    from bot.advisor import Advisor
+    from bot.transports import cli
+
+    if args.batch is None and args.question is None:
+        print("accessbot ask: give a QUESTION or --batch FILE", file=sys.stderr)
+        return 2
+    advisor = Advisor.from_settings(settings)
+    advisor.snapshot  # fail early with the missing-index message
+    if args.batch is not None:
+        try:
+            with args.batch.open(encoding="utf-8", errors="replace") as lines:
+                return cli.batch(advisor, lines)
+        except FileNotFoundError:
+            print(f"accessbot ask: no such file {args.batch}", file=sys.stderr)
+            return 2
+    return cli.ask(advisor, args.question, args.json)
+
+
+def _cmd_chat(args: argparse.Namespace, settings) -> int:
+    from bot.advisor import Advisor
+    from bot.transports import cli
+
+    advisor = Advisor.from_settings(settings)
+    advisor.snapshot
+    return cli.chat(advisor)
+
+
+def _cmd_slack(args: argparse.Namespace, settings) -> int:
+    from bot.transports import slack
+
+    return slack.run(args, settings)
+
+
+def _cmd_discord(args: argparse.Namespace, settings) -> int:
+    from bot.transports import discord
+
+    return discord.run(args, settings)
+
+
+COMMANDS = {"ingest": _cmd_ingest, "ask": _cmd_ask, "chat": _cmd_chat,
+            "slack": _cmd_slack, "discord": _cmd_discord}
+
+
+def main(argv: list[str] | None = None) -> int:
+    _quiet_libraries()
+    args = build_parser().parse_args(argv)
+    from bot.embeddings import EmbeddingModelError
+    from bot.settings import SettingsError, load_settings
+    from bot.store import IndexMissing
+
+    try:
+        settings = load_settings()
+        logging.basicConfig(level=settings.log_level.upper(),
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
+        return COMMANDS[args.command](args, settings)
+    except (SettingsError, EmbeddingModelError, IndexMissing) as exc:
+        print(f"accessbot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""Every sentence AccessBot says to a user or an operator, in one place."""
+from __future__ import annotations
+
+CAN_HELP_WITH = (
+    "I can help with: which access route or program fits your situation (cyber "
+    "verification programs, researcher credit programs, evaluator access under the EU GPAI "
+    "Code of Practice, open-weight internals through NDIF, and more), and which bottleneck "
+    "of the model access gap you are hitting (non-release, deployment lag, safeguards, "
+    "costs and rate limits, elicitation)."
+)
+DECLINE = "I don't know that: my knowledge base doesn't cover it. " + CAN_HELP_WITH
+DECLINE_EXAMPLE = (
+    "Try something like: \"Our cyber evals keep getting refused by the safeguards, is "
+    "there a program for that?\""
+)
+CLARIFY = (
+    "Happy to help. To pick the right route I need to know a bit more: what kind of "
+    "organisation are you (university, independent researcher, nonprofit or evaluation "
+    "org, company, government), and what do you need the access for (e.g. cyber or bio "
+    "work, interpretability, fine-tuning, higher limits or credits, fewer refusals)?"
+)
+EMPTY_QUESTION = "Please ask a question: the message was empty."
+TOO_LONG = (
+    "That message is {length:,} characters; I read at most {limit:,}. Please shorten it "
+    "to the question and the context that matters."
+)
+APOLOGY = "Sorry, something went wrong on my side while answering. The maintainers have the details in the log."
+RATE_LIMITED = "You're asking faster than I can keep up. Please wait {seconds} s and ask again."
+NOT_ALLOWED_HERE = "I'm not enabled in this channel."
+NO_INDEX = "No knowledge index found: run `accessbot ingest` first."
+STALE_NOTE = "last verified {date}, check the source"
+ROUTES_HEADING = "Routes that fit your situation:"
+NO_ROUTE = "No specific access program fits what you described; here is what the sources say."
+RULED_OUT_HEADING = "Considered but ruled out:"
+BOTTLENECK_HEADING = "The bottleneck you are hitting:"
+EVIDENCE_HEADING = "What the sources say:"
+SOURCES_HEADING = "Sources:"
+HOW_TO_APPLY = "How to apply:"
+WHY = "Why:"
+TRIMMED = "(trimmed)"
+FEEDBACK_THANKS = "Thanks for the feedback."
+MISSING_ENV = "{name} is not set: {hint}"

@@ -1,0 +1,97 @@
+"""Owns the Chroma collection: its name, its metadata keys, and how to open it.
+
+Both `ingest/` and the advisor import these names; nothing else should know them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import chromadb
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+from chromadb.config import Settings as ChromaSettings
+
+from bot.embeddings import AccessBotEmbeddings
+from bot.settings import Settings
+
+# Chunk metadata keys.
+DOC_ID = "doc_id"
+DOC_HASH = "doc_hash"
+CHUNK_HASH = "chunk_hash"
+CHUNK_INDEX = "chunk_index"
+HEADING = "heading"
+PATH = "path"
+KIND = "kind"
+TITLE = "title"
+SOURCE_URL = "source_url"
+LAST_VERIFIED = "last_verified"
+CONFIDENCE = "confidence"
+# The full front matter as JSON, kept on each document's first chunk only.
+CARD_JSON = "card_json"
+
+# Collection metadata: changes whenever an ingest changes anything, so running bots can
+# notice a new index cheaply.
+INDEX_VERSION = "index_version"
+INGESTED_AT = "ingested_at"
+EMBEDDING_MODEL = "embedding_model"
+
+
+class IndexMissing(Exception):
+    """No index yet; the message tells the user to run the ingest."""
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    version: str
+    ingested_at: str
+    embedding_model: str
+
+
+def open_client(settings: Settings) -> ClientAPI:
+    """The embedded on-disk store, or a Chroma server when ACCESSBOT_CHROMA_URL is set."""
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        return chromadb.HttpClient(
+            host=url.hostname or "127.0.0.1",
+            port=url.port or 8000,
+            ssl=url.scheme == "https",
+            settings=chroma_settings,
+        )
+    settings.chroma_path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+
+
+def create_collection(
+    client: ClientAPI, settings: Settings, embeddings: AccessBotEmbeddings
+) -> Collection:
+    return client.get_or_create_collection(
+        settings.collection,
+        embedding_function=embeddings,
+        configuration={"hnsw": {"space": "cosine"}},
+    )
+
+
+def existing_collection(
+    client: ClientAPI, settings: Settings, embeddings: AccessBotEmbeddings
+) -> Collection:
+    try:
+        collection = client.get_collection(settings.collection, embedding_function=embeddings)
+    except Exception as exc:  # chromadb raises NotFoundError / ValueError by version
+        raise IndexMissing(
+            "no knowledge index found: run `accessbot ingest` first"
+        ) from exc
+    if collection.count() == 0:
+        raise IndexMissing("the knowledge index is empty: run `accessbot ingest` first")
+    return collection
+
+
+def index_info(collection: Collection) -> IndexInfo:
+    meta: dict[str, Any] = collection.metadata or {}
+    return IndexInfo(
+        version=str(meta.get(INDEX_VERSION, "")),
+        ingested_at=str(meta.get(INGESTED_AT, "")),
+        embedding_model=str(meta.get(EMBEDDING_MODEL, "")),
+    )

@@ -1,0 +1,1 @@
+"""Thin adapters: platform input -> Question -> Advisor.answer -> platform output."""

@@ -1,0 +1,1 @@
+"""Documents -> chunks -> embeddings -> Chroma. See pipeline.run_ingest."""
