@@ -47,6 +47,10 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def _article(words: str) -> str:
+    return ("an " if words[:1] in "aeiou" else "a ") + words
+
+
 def _closed_note(card: Card, cards: Mapping[str, Card]) -> str:
     alternatives = [cards[a].title for a in card.alternative if a in cards]
     note = f"status {card.status}" + (f" ({card.status_note})" if card.status_note else "")
@@ -77,11 +81,14 @@ def score_route(card: Card, profile: Profile, evidence: float,
                              f"and you described {_join([DOMAIN_LABELS[d] for d in profile.domains])}")
     elif specific:
         tally.add(-0.5, signal=False)
-    if profile.kinds and card.eligible and "any" not in card.eligible:
-        if any(k in card.eligible for k in profile.kinds):
+    if card.eligible and "any" not in card.eligible:
+        groups = _join(list(card.eligible))
+        if not profile.kinds:
+            tally.add(-1.0, f"only if you are {_article(groups)} applicant", signal=False)
+        elif any(k in card.eligible for k in profile.kinds):
             tally.add(0.5, "you are among the eligible groups", signal=False)
         elif not tally.against:
-            tally.against = f"it is for {_join(list(card.eligible))} applicants"
+            tally.against = f"it is for {groups} applicants"
     regional = [r for r in card.regions if r != "any"]
     if regional and profile.regions and not any(r in regional for r in profile.regions) \
             and "any" not in card.regions:
