@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="*", type=Path,
                         help="files or folders (default: the knowledge_path setting)")
     ingest.add_argument("--json", action="store_true", help="print the summary as JSON")
+    ingest.add_argument("--check", action="store_true",
+                        help="list stale, low-confidence and broken cards; change nothing")
 
     ask = sub.add_parser("ask", help="answer one question")
     ask.add_argument("question", nargs="?", help="the question (omit with --batch)")
@@ -40,6 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
                      help="one question per line; prints one JSON object per line")
 
     sub.add_parser("chat", help="talk to AccessBot in the terminal")
+
+    evaluate = sub.add_parser("eval", help="score answers against the eval set in eval/")
+    evaluate.add_argument("--cases", type=Path, help="eval questions (default eval/questions.yaml)")
+    evaluate.add_argument("--thresholds", type=Path,
+                          help="minimum scores (default eval/thresholds.yaml)")
+    evaluate.add_argument("-v", "--verbose", action="store_true", help="list failing questions")
+    evaluate.add_argument("--json", action="store_true", help="print scores as JSON")
 
     slack = sub.add_parser("slack", help="run the Slack app (Socket Mode if SLACK_APP_TOKEN "
                                          "is set, else HTTP on --port)")
@@ -52,7 +61,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _cmd_check(args: argparse.Namespace, settings) -> int:
+    from ingest.check import check_cards
+
+    report = check_cards(args.paths or [settings.knowledge_path], settings.max_document_bytes,
+                         settings.review_age_days)
+    if args.json:
+        print(json.dumps(report.to_dict()))
+        return 0 if report.ok else 1
+    for title, items in (("stale", report.stale), ("low confidence", report.low_confidence),
+                         ("broken", report.broken)):
+        print(f"{title}: {len(items)}")
+        for item in items:
+            print(f"  {item['path']}: {item['problem']}")
+    return 0 if report.ok else 1
+
+
 def _cmd_ingest(args: argparse.Namespace, settings) -> int:
+    if args.check:
+        return _cmd_check(args, settings)
     from bot.embeddings import AccessBotEmbeddings
     from ingest.pipeline import run_ingest, terminal_progress
 
@@ -98,6 +125,27 @@ def _cmd_chat(args: argparse.Namespace, settings) -> int:
     return cli.chat(advisor)
 
 
+def _cmd_eval(args: argparse.Namespace, settings) -> int:
+    from bot import evaluation
+    from bot.advisor import Advisor
+    from bot.settings import PROJECT_ROOT
+
+    cases = evaluation.load_cases(args.cases or PROJECT_ROOT / "eval" / "questions.yaml")
+    thresholds = evaluation.load_thresholds(
+        args.thresholds or PROJECT_ROOT / "eval" / "thresholds.yaml")
+    advisor = Advisor.from_settings(settings)
+    results = [evaluation.run_case(advisor, case) for case in cases]
+    scores = evaluation.score(results)
+    failed = evaluation.below(scores, thresholds)
+    if args.json:
+        print(json.dumps({"scores": scores, "cases": len(results), "below_threshold": failed}))
+    else:
+        print("\n".join(evaluation.report_lines(scores, thresholds, results, args.verbose)))
+        for line in failed:
+            print(f"below threshold: {line}", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def _cmd_slack(args: argparse.Namespace, settings) -> int:
     from bot.transports import slack
 
@@ -110,7 +158,7 @@ def _cmd_discord(args: argparse.Namespace, settings) -> int:
     return discord.run(args, settings)
 
 
-COMMANDS = {"ingest": _cmd_ingest, "ask": _cmd_ask, "chat": _cmd_chat,
+COMMANDS = {"ingest": _cmd_ingest, "ask": _cmd_ask, "chat": _cmd_chat, "eval": _cmd_eval,
             "slack": _cmd_slack, "discord": _cmd_discord}
 
 

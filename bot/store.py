@@ -30,12 +30,17 @@ LAST_VERIFIED = "last_verified"
 CONFIDENCE = "confidence"
 # The full front matter as JSON, kept on each document's first chunk only.
 CARD_JSON = "card_json"
+# Versioning: a chunk belongs to every index version v with V_FROM <= v and (V_TO == 0 or
+# v < V_TO). An ingest writes version live+1 beside the live one and publishes it by
+# bumping LIVE_VERSION once everything is in, so readers never see half an index.
+V_FROM = "v_from"
+V_TO = "v_to"
 
-# Collection metadata: changes whenever an ingest changes anything, so running bots can
-# notice a new index cheaply.
-INDEX_VERSION = "index_version"
+# Collection metadata.
+LIVE_VERSION = "live_version"
 INGESTED_AT = "ingested_at"
 EMBEDDING_MODEL = "embedding_model"
+DOCUMENTS = "documents"
 
 
 class IndexMissing(Exception):
@@ -44,9 +49,16 @@ class IndexMissing(Exception):
 
 @dataclass(frozen=True)
 class IndexInfo:
-    version: str
+    version: int
     ingested_at: str
     embedding_model: str
+    documents: int
+
+
+def in_version(version: int) -> dict[str, Any]:
+    """Chroma `where` filter selecting the chunks of one index version."""
+    return {"$and": [{V_FROM: {"$lte": version}},
+                     {"$or": [{V_TO: {"$eq": 0}}, {V_TO: {"$gt": version}}]}]}
 
 
 def open_client(settings: Settings) -> ClientAPI:
@@ -83,7 +95,7 @@ def existing_collection(
         raise IndexMissing(
             "no knowledge index found: run `accessbot ingest` first"
         ) from exc
-    if collection.count() == 0:
+    if collection.count() == 0 or index_info(collection).version == 0:
         raise IndexMissing("the knowledge index is empty: run `accessbot ingest` first")
     return collection
 
@@ -91,7 +103,9 @@ def existing_collection(
 def index_info(collection: Collection) -> IndexInfo:
     meta: dict[str, Any] = collection.metadata or {}
     return IndexInfo(
-        version=str(meta.get(INDEX_VERSION, "")),
+        version=int(meta.get(LIVE_VERSION, 0)),
         ingested_at=str(meta.get(INGESTED_AT, "")),
         embedding_model=str(meta.get(EMBEDDING_MODEL, "")),
+        documents=int(meta.get(DOCUMENTS, 0)),
     )
+

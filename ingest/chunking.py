@@ -2,8 +2,9 @@
 
 A chunk is one section (text under a heading), split further at paragraph boundaries
 when it is longer than the embedding model reads (~256 tokens). Its id is the document
-id plus the heading's slug, so editing one section changes one chunk, not every chunk
-after it.
+id, the heading's slug and the document's content hash: the same text always gets the
+same id, and an edited document gets new ids, which is what lets a new index version be
+written beside the live one.
 """
 from __future__ import annotations
 
@@ -80,7 +81,8 @@ def chunk_document(doc: Document) -> list[Chunk]:
                 key = f"{key}-{seen[key]}"
             prefix = f"{title} — {heading}" if heading else title
             chunks.append(Chunk(
-                id=f"{doc.card.id}#{key}", doc_id=doc.card.id, index=len(chunks),
+                id=f"{doc.card.id}#{key}@{doc.content_hash[:10]}", doc_id=doc.card.id,
+                index=len(chunks),
                 heading=heading, text=f"{prefix}\n\n{piece}",
             ))
     return chunks

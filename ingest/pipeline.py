@@ -1,14 +1,16 @@
-"""Bring the index in line with the documents: embed only what changed, remove what left.
+"""Bring the index in line with the documents, publishing the result atomically.
 
-Idempotent by construction: each document carries its content hash and each chunk its
-text hash, so a second run over unchanged files writes nothing. A file that fails to
-parse is reported and its previously ingested chunks are kept, so one bad edit never
-removes knowledge that was there.
+Idempotent: chunk ids carry the document's content hash, so a second run over unchanged
+files writes nothing, and a changed document re-embeds only its own chunks. An ingest
+writes index version live+1 beside the live one (new chunks tagged v_from, removed ones
+tagged v_to) and publishes it by bumping the collection's live version once every document
+is in. Readers filter by version, so they never see half an index; a crash before the bump
+leaves the old version serving, and the next run clears the leftovers. A file that fails
+to parse is reported and its previously ingested chunks are kept.
 """
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -22,8 +24,10 @@ from bot.embeddings import AccessBotEmbeddings
 from bot.settings import PROJECT_ROOT, Settings
 from ingest.chunking import Chunk, chunk_document
 from ingest.documents import Document, DocumentError, discover, load_document
+from ingest.lock import ingest_lock
 
 BATCH = 64
+Gate = Callable[[Collection, int], list[str]]  # (collection, candidate version) -> problems
 
 
 @dataclass
@@ -35,6 +39,10 @@ class IngestReport:
     errors: list[dict[str, str]] = field(default_factory=list)
     chunks_written: int = 0
     chunks_deleted: int = 0
+    version: int = 0
+    published: bool = True
+    gate_failures: list[str] = field(default_factory=list)
+    changed_cards: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -45,6 +53,8 @@ class IngestReport:
             "added": self.added, "updated": self.updated, "removed": self.removed,
             "unchanged": self.unchanged, "errors": self.errors,
             "chunks_written": self.chunks_written, "chunks_deleted": self.chunks_deleted,
+            "version": self.version, "published": self.published,
+            "gate_failures": self.gate_failures,
         }
 
 
@@ -66,20 +76,42 @@ def _in_scope(stored: str, roots: list[Path]) -> bool:
     return any(path == root or root in path.parents for root in roots)
 
 
-def _existing(collection: Collection) -> dict[str, dict[str, Any]]:
-    """doc_id -> {hash, path, chunks: {chunk_id: chunk_hash}} for what is in the index."""
+def _live_docs(collection: Collection, live: int) -> dict[str, dict[str, Any]]:
+    """doc_id -> {hash, path, chunks: [ids]} for the live version."""
     docs: dict[str, dict[str, Any]] = {}
-    got = collection.get(include=["metadatas"])
+    if live == 0:
+        return docs
+    got = collection.get(where=store.in_version(live), include=["metadatas"])
     for chunk_id, meta in zip(got["ids"], got["metadatas"] or []):
         doc = docs.setdefault(meta[store.DOC_ID], {
-            "hash": meta.get(store.DOC_HASH), "path": meta.get(store.PATH), "chunks": {},
+            "hash": meta.get(store.DOC_HASH), "path": meta.get(store.PATH), "chunks": [],
         })
-        doc["chunks"][chunk_id] = meta.get(store.CHUNK_HASH)
+        doc["chunks"].append(chunk_id)
     return docs
 
 
+def _recover(collection: Collection, live: int) -> None:
+    """Drop what a crashed or refused ingest left above the live version, and versions
+    older than the previous one (no reader can still be using them)."""
+    orphans = collection.get(where={store.V_FROM: {"$gt": live}}, include=[])["ids"]
+    if orphans:
+        collection.delete(ids=orphans)
+    _untombstone(collection, above=live)
+    superseded = collection.get(where={"$and": [{store.V_TO: {"$gt": 0}},
+                                                {store.V_TO: {"$lt": live}}]}, include=[])["ids"]
+    if superseded:
+        collection.delete(ids=superseded)
+
+
+def _untombstone(collection: Collection, above: int) -> None:
+    marked = collection.get(where={store.V_TO: {"$gt": above}}, include=[])["ids"]
+    for start in range(0, len(marked), 500):
+        ids = marked[start:start + 500]
+        collection.update(ids=ids, metadatas=[{store.V_TO: 0}] * len(ids))
+
+
 def _load_all(files: list[Path], settings: Settings, report: IngestReport,
-              existing: dict[str, dict[str, Any]]) -> tuple[list[Document], set[str]]:
+              live: dict[str, dict[str, Any]]) -> tuple[list[Document], set[str]]:
     docs: list[Document] = []
     failed_paths: set[str] = set()
     owner: dict[str, str] = {}
@@ -88,8 +120,8 @@ def _load_all(files: list[Path], settings: Settings, report: IngestReport,
         try:
             doc = load_document(path, rel, settings.max_document_bytes)
             other = owner.get(doc.card.id)
-            if other is None and doc.card.id in existing:
-                prior = existing[doc.card.id]["path"]
+            if other is None and doc.card.id in live:
+                prior = live[doc.card.id]["path"]
                 other = prior if prior != rel and _absolute(prior).exists() else None
             if other:
                 raise DocumentError(f"duplicate id '{doc.card.id}', already used by {other}")
@@ -106,40 +138,80 @@ def _load_all(files: list[Path], settings: Settings, report: IngestReport,
     return docs, failed_paths
 
 
-def _metadata(doc: Document, chunk: Chunk) -> dict[str, Any]:
+def _metadata(doc: Document, chunk: Chunk, version: int) -> dict[str, Any]:
     card = doc.card
     meta: dict[str, Any] = {
         store.DOC_ID: card.id, store.DOC_HASH: doc.content_hash, store.CHUNK_HASH: chunk.hash,
         store.CHUNK_INDEX: chunk.index, store.HEADING: chunk.heading, store.PATH: doc.path,
         store.KIND: card.kind, store.TITLE: card.title, store.SOURCE_URL: card.source_url,
         store.LAST_VERIFIED: card.last_verified, store.CONFIDENCE: card.confidence,
+        store.V_FROM: version, store.V_TO: 0,
     }
     if chunk.index == 0:
         meta[store.CARD_JSON] = card.to_json()
     return meta
 
 
-def _version(collection: Collection) -> str:
-    got = collection.get(include=["metadatas"])
-    pairs = sorted(f"{i}:{m.get(store.CHUNK_HASH)}" for i, m in zip(got["ids"], got["metadatas"]))
-    return hashlib.sha256("\n".join(pairs).encode()).hexdigest()[:16]
-
-
-def _write(collection: Collection, pending: list[tuple[Document, Chunk]],
+def _write(collection: Collection, pending: list[tuple[Document, Chunk]], version: int,
            progress: Callable[[int, int], None] | None) -> None:
     for start in range(0, len(pending), BATCH):
         batch = pending[start:start + BATCH]
-        collection.upsert(
+        collection.add(
             ids=[c.id for _, c in batch],
             documents=[c.text for _, c in batch],
-            metadatas=[_metadata(d, c) for d, c in batch],
+            metadatas=[_metadata(d, c, version) for d, c in batch],
         )
         if progress:
             progress(min(start + BATCH, len(pending)), len(pending))
 
 
+def _tombstone(collection: Collection, ids: list[str], version: int) -> None:
+    for start in range(0, len(ids), 500):
+        batch = ids[start:start + 500]
+        collection.update(ids=batch, metadatas=[{store.V_TO: version}] * len(batch))
+
+
+def _publish(collection: Collection, version: int, model: str, documents: int) -> None:
+    collection.modify(metadata={
+        store.LIVE_VERSION: version,
+        store.INGESTED_AT: dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        store.EMBEDDING_MODEL: model,
+        store.DOCUMENTS: documents,
+    })
+
+
+def _plan(docs: list[Document], live: dict[str, dict[str, Any]], roots: list[Path],
+          failed: set[str], report: IngestReport) -> tuple[list[tuple[Document, Chunk]], list[str]]:
+    """What to embed and what to retire, counting documents into the report."""
+    pending: list[tuple[Document, Chunk]] = []
+    retire: list[str] = []
+    seen: set[str] = set()
+    for doc in docs:
+        seen.add(doc.card.id)
+        before = live.get(doc.card.id)
+        if before and before["hash"] == doc.content_hash and before["path"] == doc.path:
+            report.unchanged += 1
+            continue
+        pending.extend((doc, c) for c in chunk_document(doc))
+        retire.extend(before["chunks"] if before else [])
+        report.changed_cards.append(doc.card.id)
+        if before:
+            report.updated += 1
+        else:
+            report.added += 1
+    for doc_id, before in live.items():
+        if doc_id in seen or before["path"] in failed or not _in_scope(before["path"], roots):
+            continue
+        retire.extend(before["chunks"])
+        report.changed_cards.append(doc_id)
+        report.removed += 1
+    return pending, retire
+
+
 def run_ingest(paths: Iterable[Path], settings: Settings, embeddings: AccessBotEmbeddings,
-               progress: Callable[[int, int], None] | None = None) -> IngestReport:
+               progress: Callable[[int, int], None] | None = None,
+               gate: Gate | None = None, wait: bool = True) -> IngestReport:
+    """Ingest `paths`; `gate` may veto publishing the new version (the eval gate)."""
     roots = [Path(p).resolve() for p in paths]
     report = IngestReport()
     for root in roots:
@@ -147,58 +219,37 @@ def run_ingest(paths: Iterable[Path], settings: Settings, embeddings: AccessBotE
             report.errors.append({"path": display_path(root), "error": "no such file or folder"})
     roots = [r for r in roots if r.exists()]
     client = store.open_client(settings)
-    collection = store.create_collection(client, settings, embeddings)
-    model_in_index = store.index_info(collection).embedding_model
-    if model_in_index and model_in_index != embeddings.model_name:
-        report.errors.append({"path": str(settings.chroma_path), "error": (
-            f"index was built with embedding model {model_in_index!r}, not "
-            f"{embeddings.model_name!r}; delete {settings.chroma_path} or use another "
-            "ACCESSBOT_COLLECTION")})
-        return report
-    existing = _existing(collection)
-    docs, failed = _load_all(discover(roots), settings, report, existing)
-
-    pending: list[tuple[Document, Chunk]] = []
-    retag: list[tuple[Document, Chunk]] = []
-    stale_chunks: list[str] = []
-    seen: set[str] = set()
-    for doc in docs:
-        seen.add(doc.card.id)
-        before = existing.get(doc.card.id)
-        if before and before["hash"] == doc.content_hash and before["path"] == doc.path:
-            report.unchanged += 1
-            continue
-        chunks = chunk_document(doc)
-        old = before["chunks"] if before else {}
-        # Re-embed only chunks whose text changed; the rest just get fresh metadata
-        # (the front matter, e.g. last_verified, may be what changed).
-        for chunk in chunks:
-            (retag if old.get(chunk.id) == chunk.hash else pending).append((doc, chunk))
-        stale_chunks.extend(set(old) - {c.id for c in chunks})
-        if before:
-            report.updated += 1
-        else:
-            report.added += 1
-    for doc_id, before in existing.items():
-        if doc_id in seen or before["path"] in failed or not _in_scope(before["path"], roots):
-            continue
-        stale_chunks.extend(before["chunks"])
-        report.removed += 1
-
-    _write(collection, pending, progress)
-    for start in range(0, len(retag), BATCH):
-        batch = retag[start:start + BATCH]
-        collection.update(ids=[c.id for _, c in batch],
-                          metadatas=[_metadata(d, c) for d, c in batch])
-    if stale_chunks:
-        collection.delete(ids=stale_chunks)
-    report.chunks_written, report.chunks_deleted = len(pending), len(stale_chunks)
-    if report.changed or retag or not model_in_index:
-        collection.modify(metadata={
-            store.INDEX_VERSION: _version(collection),
-            store.INGESTED_AT: dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            store.EMBEDDING_MODEL: embeddings.model_name,
-        })
+    with ingest_lock(settings, client, wait=wait):
+        collection = store.create_collection(client, settings, embeddings)
+        info = store.index_info(collection)
+        report.version = info.version
+        if info.embedding_model and info.embedding_model != embeddings.model_name:
+            report.errors.append({"path": str(settings.chroma_path), "error": (
+                f"index was built with embedding model {info.embedding_model!r}, not "
+                f"{embeddings.model_name!r}; delete {settings.chroma_path} or use another "
+                "ACCESSBOT_COLLECTION")})
+            report.published = False
+            return report
+        _recover(collection, info.version)
+        live = _live_docs(collection, info.version)
+        docs, failed = _load_all(discover(roots), settings, report, live)
+        pending, retire = _plan(docs, live, roots, failed, report)
+        if not pending and not retire:
+            return report
+        candidate = info.version + 1
+        _write(collection, pending, candidate, progress)
+        _tombstone(collection, retire, candidate)
+        report.chunks_written, report.chunks_deleted = len(pending), len(retire)
+        if gate is not None:
+            report.gate_failures = gate(collection, candidate)
+            if report.gate_failures:
+                report.published = False
+                _recover(collection, info.version)
+                return report
+        documents = len(live) + report.added - report.removed
+        _publish(collection, candidate, embeddings.model_name, documents)
+        report.version = candidate
+        _recover(collection, candidate)
     return report
 
 

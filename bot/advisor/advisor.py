@@ -110,12 +110,14 @@ class Advisor:
             earlier = merge(earlier, read_profile(turn.question, cards))
         return f"{question.history[-1].question} {text}", merge(earlier, profile)
 
-    def answer(self, question: Question) -> Answer:
+    def answer(self, question: Question, timings: dict[str, float] | None = None) -> Answer:
+        """Answer one question. `timings`, when given, receives seconds per stage."""
         text = self.check(question)
         self.refresh()
         snap = self.snapshot
         query, profile = self.read(question, snap)
-        passages = snap.search(query, k=max(self.settings.top_k * 2, 10))
+        passages = snap.search(query, k=max(self.settings.top_k * 2, 10), timings=timings)
+        started = time.perf_counter()
         best = max((p.dense for p in passages), default=0.0)
         floor = self.settings.min_relevance
         signal = bool(profile.needs or profile.bottlenecks or profile.mentioned or profile.domains)
@@ -126,14 +128,20 @@ class Advisor:
         if not routes and not signal and not profile.kinds:
             return composer.clarify(text)
         bottlenecks = bottlenecks_for(profile, routes, snap.cards)
+        if timings is not None:
+            timings["routes"] = time.perf_counter() - started
+            started = time.perf_counter()
         citations = composer.Citations(text, snap.cards, self._today(), self.settings.review_age_days)
-        return composer.compose(
+        answer = composer.compose(
             text, routes, ruled_out, bottlenecks,
             route_passages={r.card_id: self._card_passage(snap, r.card_id, passages) for r in routes},
             bottleneck_passages={b: snap.card_passages(b)[0] for b in bottlenecks
                                  if snap.card_passages(b)},
             evidence=passages[: self.settings.top_k], citations=citations,
         )
+        if timings is not None:
+            timings["compose"] = time.perf_counter() - started
+        return answer
 
     def _evidence(self, passages: list[Passage]) -> dict[str, float]:
         floor = self.settings.min_relevance

@@ -8,6 +8,7 @@ holds the cards, so the route decision needs no further I/O.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 
 import bm25s
@@ -27,6 +28,18 @@ def _tokenize(texts: list[str]) -> bm25s.tokenization.Tokenized:
     return bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, show_progress=False)
 
 
+class _Stopwatch:
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        if self.timings is not None:
+            now = time.perf_counter()
+            self.timings[stage] = self.timings.get(stage, 0.0) + now - self.last
+            self.last = now
+
+
 @dataclass(frozen=True)
 class _Chunk:
     id: str
@@ -41,7 +54,8 @@ class Snapshot:
         self.collection = collection
         self.embeddings = embeddings
         self.version = store.index_info(collection).version
-        got = collection.get(include=["documents", "metadatas"])
+        self._where = store.in_version(self.version)
+        got = collection.get(where=self._where, include=["documents", "metadatas"])
         self.chunks = [_Chunk(i, d, m) for i, d, m in
                        zip(got["ids"], got["documents"], got["metadatas"])]
         self.by_id = {c.id: c for c in self.chunks}
@@ -58,8 +72,9 @@ class Snapshot:
 
     def dense(self, vector: list[float], k: int) -> list[tuple[str, float]]:
         result = self.collection.query(query_embeddings=[vector], n_results=min(k, len(self.chunks)),
-                                       include=["distances"])
-        return [(cid, 1.0 - dist) for cid, dist in zip(result["ids"][0], result["distances"][0])]
+                                       where=self._where, include=["distances"])
+        return [(cid, 1.0 - dist) for cid, dist in zip(result["ids"][0], result["distances"][0])
+                if cid in self.by_id]
 
     def lexical(self, query: str, k: int) -> list[tuple[str, float]]:
         with self._lock:
@@ -67,12 +82,19 @@ class Snapshot:
                                                show_progress=False)
         return [(self.chunks[int(i)].id, float(s)) for i, s in zip(docs[0], scores[0]) if s > 0]
 
-    def search(self, query: str, k: int, vector: list[float] | None = None) -> list[Passage]:
-        """Top-k passages by fused rank; each keeps its dense similarity for the decline test."""
-        vector = vector if vector is not None else self.embeddings.embed_one(query)
+    def search(self, query: str, k: int, timings: dict[str, float] | None = None) -> list[Passage]:
+        """Top-k passages by fused rank; each keeps its dense similarity for the decline test.
+
+        `timings`, when given, receives seconds spent per stage (for the benchmarks).
+        """
+        clock = _Stopwatch(timings)
+        vector = self.embeddings.embed_one(query)
+        clock.lap("embed")
         pool = max(k * 4, 20)
         dense = self.dense(vector, pool)
+        clock.lap("dense")
         lexical = self.lexical(query, pool)
+        clock.lap("lexical")
         fused: dict[str, float] = {}
         for ranking in (dense, lexical):
             for rank, (cid, _) in enumerate(ranking):
