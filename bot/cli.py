@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("chat", help="talk to AccessBot in the terminal")
 
+    status = sub.add_parser("status", help="which index version is live, its size and stale cards")
+    status.add_argument("--json", action="store_true")
+
     evaluate = sub.add_parser("eval", help="score answers against the eval set in eval/")
     evaluate.add_argument("--cases", type=Path, help="eval questions (default eval/questions.yaml)")
     evaluate.add_argument("--thresholds", type=Path,
@@ -125,6 +128,20 @@ def _cmd_chat(args: argparse.Namespace, settings) -> int:
     return cli.chat(advisor)
 
 
+def _cmd_status(args: argparse.Namespace, settings) -> int:
+    from bot.advisor import Advisor
+
+    advisor = Advisor.from_settings(settings)
+    info = advisor.status()
+    if args.json:
+        print(json.dumps(info))
+    else:
+        for key, value in info.items():
+            shown = ", ".join(value) if isinstance(value, list) else value
+            print(f"{key.replace('_', ' '):<16} {shown}")
+    return 0
+
+
 def _cmd_eval(args: argparse.Namespace, settings) -> int:
     from bot import evaluation
     from bot.advisor import Advisor
@@ -159,6 +176,7 @@ def _cmd_discord(args: argparse.Namespace, settings) -> int:
 
 
 COMMANDS = {"ingest": _cmd_ingest, "ask": _cmd_ask, "chat": _cmd_chat, "eval": _cmd_eval,
+            "status": _cmd_status,
             "slack": _cmd_slack, "discord": _cmd_discord}
 
 
@@ -173,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         logging.basicConfig(level=settings.log_level.upper(),
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
+        for handler in logging.getLogger().handlers:  # libraries (bm25s) force DEBUG on import
+            handler.setLevel(settings.log_level.upper())
         return COMMANDS[args.command](args, settings)
     except (SettingsError, EmbeddingModelError, IndexMissing) as exc:
         print(f"accessbot: {exc}", file=sys.stderr)

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     review_age_days: int = Field(120, ge=1)
     log_level: str = "WARNING"
 
+    # Optional LLM for fluent answers: "openai:MODEL", "anthropic:MODEL", "ollama:MODEL",
+    # or an OpenAI-compatible server's base URL. Empty: extractive answers only.
+    llm: str = ""
+    llm_base_url: str = ""
+    llm_timeout: float = Field(20.0, gt=0, le=300)
+
     # Chat transports (tokens come from SLACK_* / DISCORD_TOKEN, never from here).
     feedback_db: Path | None = None  # default: <data_dir>/feedback.sqlite3
     rate_limit_per_minute: int = Field(6, ge=0)
@@ -83,6 +89,15 @@ class Settings(BaseSettings):
 def id_set(value: str) -> frozenset[str]:
     """Parse a comma-separated allowlist setting; empty means no restriction."""
     return frozenset(v.strip() for v in value.split(",") if v.strip())
+
+
+_PROVIDER_KEYS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
+
+
+def provider_key(provider: str) -> str:
+    """The LLM provider's key from its usual environment variable ('' when unset)."""
+    name = _PROVIDER_KEYS.get(provider)
+    return os.environ.get(name, "").strip() if name else ""
 
 
 def platform_env(name: str) -> str:

@@ -69,7 +69,7 @@ def test_ineligible_asker_is_told_who_the_program_is_for():
     fits, ruled = decide_routes(Profile(kinds=("company",), needs=("credits",),
                                         mentioned=("credits",)), CARDS, {})
     assert not fits
-    assert "academic and nonprofit" in ruled[0].why
+    assert "only open to academics and nonprofits" in ruled[0].why
 
 
 def test_retrieval_evidence_alone_never_makes_a_route_fit():

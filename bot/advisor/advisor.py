@@ -6,6 +6,7 @@ version, so running bots answer from new knowledge without a restart.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import threading
 import time
@@ -15,6 +16,7 @@ from chromadb.api.models.Collection import Collection
 
 from bot import messages, store
 from bot.advisor import compose as composer
+from bot.advisor.llm import LLMWriter, build_chat_model
 from bot.advisor.retrieval import Snapshot
 from bot.advisor.routes import bottlenecks_for, decide_routes
 from bot.advisor.situation import merge, read_profile
@@ -22,8 +24,11 @@ from bot.advisor.types import Answer, Passage, Profile, Question
 from bot.embeddings import AccessBotEmbeddings
 from bot.settings import Settings
 
+log = logging.getLogger(__name__)
 _CONNECTIVE = re.compile(r"^\s*(and|but|also|what if|what about|how about|if|so|ok|okay|then"
                          r"|same|does that|would that|is that|can we|could we)\b", re.I)
+_EXPLAIN = re.compile(r"why not|rul(e|ed|es) out|what else|other (options|routes|programs)"
+                      r"|alternatives?|doesn'?t (fit|apply)|not eligible", re.I)
 EVIDENCE_CEILING = 0.7  # dense similarity at which retrieval evidence counts in full
 FOLLOW_UP_WORDS = 12
 
@@ -45,9 +50,10 @@ class Advisor:
     def __init__(self, settings: Settings, embeddings: AccessBotEmbeddings,
                  open_collection: Callable[[], Collection] | None = None,
                  today: Callable[[], dt.date] = dt.date.today,
-                 refresh_seconds: float = 2.0) -> None:
+                 refresh_seconds: float = 2.0, writer: LLMWriter | None = None) -> None:
         self.settings = settings
         self.embeddings = embeddings
+        self.writer = writer
         self._open = open_collection or self._default_open
         self._today = today
         self._refresh_seconds = refresh_seconds
@@ -57,7 +63,9 @@ class Advisor:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Advisor":
-        return cls(settings, AccessBotEmbeddings(settings.embedding_model))
+        model = build_chat_model(settings)
+        writer = LLMWriter(model, settings.llm_timeout) if model is not None else None
+        return cls(settings, AccessBotEmbeddings(settings.embedding_model), writer=writer)
 
     def _default_open(self) -> Collection:
         client = store.open_client(self.settings)
@@ -88,6 +96,22 @@ class Advisor:
             self._snapshot = Snapshot(collection, self.embeddings)
             return True
 
+    def status(self) -> dict[str, object]:
+        """What `accessbot status` shows: the live version, its size, model and stale cards."""
+        snap = self.snapshot
+        info = store.index_info(snap.collection)
+        today = self._today()
+        stale = sorted(c.id for c in snap.cards.values() if c.verified_on()
+                       and (today - c.verified_on()).days > self.settings.review_age_days)
+        return {
+            "store": self.settings.chroma_url or str(self.settings.chroma_path),
+            "collection": self.settings.collection, "live_version": info.version,
+            "ingested_at": info.ingested_at, "documents": len(snap.cards),
+            "chunks": len(snap.chunks), "embedding_model": info.embedding_model,
+            "llm": self.settings.llm or self.settings.llm_base_url or "none (extractive)",
+            "stale_cards": stale,
+        }
+
     def check(self, question: Question) -> str:
         """The cleaned question text, or QuestionError with a message for the user."""
         text = question.text.strip()
@@ -108,10 +132,29 @@ class Advisor:
         earlier = Profile()
         for turn in question.history[-3:]:
             earlier = merge(earlier, read_profile(turn.question, cards))
-        return f"{question.history[-1].question} {text}", merge(earlier, profile)
+        rewritten = self.writer.rewrite(question) if self.writer else None
+        query = rewritten or f"{question.history[-1].question} {text}"
+        return query, merge(earlier, profile)
 
-    def answer(self, question: Question, timings: dict[str, float] | None = None) -> Answer:
-        """Answer one question. `timings`, when given, receives seconds per stage."""
+    def answer(self, question: Question, timings: dict[str, float] | None = None,
+               on_delta: Callable[[str], None] | None = None) -> Answer:
+        """Answer one question.
+
+        `timings`, when given, receives seconds per stage; `on_delta` receives the LLM's
+        text so far while it streams (transports show it as a growing message).
+        """
+        answer = self._extractive(question, timings)
+        if self.writer is None or not answer.grounded or answer.clarifying:
+            return answer
+        checked = self.writer.write(question, answer, self.snapshot.cards, on_delta)
+        if checked.problems:
+            log.warning("LLM answer not used (%s); falling back to the extractive answer",
+                        "; ".join(checked.problems))
+            return answer
+        answer.text, answer.mode = checked.text, "llm"
+        return answer
+
+    def _extractive(self, question: Question, timings: dict[str, float] | None) -> Answer:
         text = self.check(question)
         self.refresh()
         snap = self.snapshot
@@ -125,6 +168,9 @@ class Advisor:
             return composer.decline(text)
         evidence = self._evidence(passages)
         routes, ruled_out = decide_routes(profile, snap.cards, evidence)
+        if not _EXPLAIN.search(text):  # near misses only when asked; closed or named always
+            ruled_out = [r for r in ruled_out if r.card_id in profile.mentioned
+                         or snap.cards[r.card_id].status in ("closed", "unavailable", "winding-down")]
         if not routes and not signal and not profile.kinds:
             return composer.clarify(text)
         bottlenecks = bottlenecks_for(profile, routes, snap.cards)

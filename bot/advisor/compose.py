@@ -44,7 +44,8 @@ def best_quote(passage: Passage, query: str, limit: int = QUOTE_CHARS) -> str:
 
 
 class Citations:
-    """Numbers passages in order of first use, one number per chunk."""
+    """Numbers sources in order of first use: one number per card, quoting the first
+    passage of it that was cited."""
 
     def __init__(self, query: str, cards: Mapping[str, Card], today: dt.date, review_days: int):
         self.query, self.cards, self.today, self.review_days = query, cards, today, review_days
@@ -52,26 +53,29 @@ class Citations:
         self._numbers: dict[str, int] = {}
 
     def cite(self, passage: Passage) -> int:
-        if passage.chunk_id in self._numbers:
-            return self._numbers[passage.chunk_id]
+        if passage.doc_id in self._numbers:
+            return self._numbers[passage.doc_id]
         n = len(self.items) + 1
-        self._numbers[passage.chunk_id] = n
+        self._numbers[passage.doc_id] = n
         card = self.cards.get(passage.doc_id)
         verified = card.verified_on() if card else None
         stale = verified is not None and (self.today - verified).days > self.review_days
         self.items.append(Citation(
             n=n, title=passage.title, source=source_label(passage.source_url),
             quote=best_quote(passage, self.query), last_verified=passage.last_verified,
-            card_id=passage.doc_id, stale=stale,
+            card_id=passage.doc_id, stale=stale, text=body_of(passage),
         ))
         return n
 
     def has(self, passage: Passage) -> bool:
-        return passage.chunk_id in self._numbers
+        return passage.doc_id in self._numbers
 
 
-def _route_lines(route: RouteDecision, n: int, index: int) -> list[str]:
-    lines = [f"{index}. {route.name} [{n}]", f"   {messages.WHY} {route.why}"]
+def _route_lines(route: RouteDecision, n: int, index: int, card: Card | None) -> list[str]:
+    lines = [f"{index}. {route.name} [{n}]"]
+    if card is not None and card.summary:
+        lines.append(f"   {card.summary}")
+    lines.append(f"   {messages.WHY} {route.why}")
     if route.apply:
         lines.append(f"   {messages.HOW_TO_APPLY} {route.apply}")
     return lines
@@ -85,7 +89,8 @@ def compose(question: str, routes: list[RouteDecision], ruled_out: list[RouteDec
     if routes:
         lines.append(messages.ROUTES_HEADING)
         for i, route in enumerate(routes, 1):
-            lines.extend(_route_lines(route, citations.cite(route_passages[route.card_id]), i))
+            n = citations.cite(route_passages[route.card_id])
+            lines.extend(_route_lines(route, n, i, citations.cards.get(route.card_id)))
     else:
         lines.append(messages.NO_ROUTE)
     if ruled_out:
@@ -104,11 +109,10 @@ def compose(question: str, routes: list[RouteDecision], ruled_out: list[RouteDec
             rank = f" (mechanism {card.rank} of 5 in the access-gap post)" if card and card.rank else ""
             gist = card.summary if card and card.summary else best_quote(passage, question)
             lines.append(f"- {label}{rank}: {gist} [{n}]")
-    quoted = [p for p in evidence if not citations.has(p)][:2]
-    cited_routes = [route_passages[r.card_id] for r in routes]
-    if quoted or cited_routes:
+    quoted = _distinct_cards([p for p in evidence if not citations.has(p)])[:3]
+    if quoted:
         lines += ["", messages.EVIDENCE_HEADING]
-        for passage in cited_routes[:2] + quoted:
+        for passage in quoted:
             n = citations.cite(passage)
             lines.append(f"- \"{citations.items[n - 1].quote}\" [{n}]")
     stale = [c for c in citations.items if c.stale]
@@ -117,6 +121,11 @@ def compose(question: str, routes: list[RouteDecision], ruled_out: list[RouteDec
     return Answer(question=question, text="\n".join(lines).strip(), grounded=True,
                   routes=routes, ruled_out=ruled_out, bottlenecks=bottlenecks,
                   citations=citations.items)
+
+
+def _distinct_cards(passages: list[Passage]) -> list[Passage]:
+    seen: set[str] = set()
+    return [p for p in passages if not (p.doc_id in seen or seen.add(p.doc_id))]
 
 
 def decline(question: str) -> Answer:

@@ -21,6 +21,11 @@ DOMAIN_LABELS = {
     "cyber": "cyber", "bio": "biology", "ai-rnd": "AI R&D", "interpretability": "interpretability",
     "alignment": "alignment", "policy": "policy and strategy",
 }
+KIND_LABELS = {
+    "academic": "academics", "independent": "independent researchers", "nonprofit": "nonprofits",
+    "evaluator": "evaluators", "company": "companies", "government": "government bodies",
+    "journalist": "journalists",
+}
 BOTTLENECK_LABELS = {
     "non-release": "non-release", "deployment-lag": "deployment lag", "safeguards": "safeguards",
     "costs-rate-limits": "costs and rate limits", "elicitation": "elicitation (fine-tuning, internals)",
@@ -45,10 +50,6 @@ class _Tally:
 
 def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _article(words: str) -> str:
-    return ("an " if words[:1] in "aeiou" else "a ") + words
 
 
 def _closed_note(card: Card, cards: Mapping[str, Card]) -> str:
@@ -82,13 +83,13 @@ def score_route(card: Card, profile: Profile, evidence: float,
     elif specific:
         tally.add(-0.5, signal=False)
     if card.eligible and "any" not in card.eligible:
-        groups = _join(list(card.eligible))
+        groups = _join([KIND_LABELS[k] for k in card.eligible])
         if not profile.kinds:
-            tally.add(-1.0, f"only if you are {_article(groups)} applicant", signal=False)
+            tally.add(-1.5, f"it is only open to {groups}", signal=False)
         elif any(k in card.eligible for k in profile.kinds):
             tally.add(0.5, "you are among the eligible groups", signal=False)
         elif not tally.against:
-            tally.against = f"it is for {groups} applicants"
+            tally.against = f"it is only open to {groups}"
     regional = [r for r in card.regions if r != "any"]
     if regional and profile.regions and not any(r in regional for r in profile.regions) \
             and "any" not in card.regions:
@@ -100,7 +101,7 @@ def score_route(card: Card, profile: Profile, evidence: float,
         tally.add(-1.0, f"note: it is winding down ({card.status_note or 'see the card'})",
                   signal=False)
     elif card.status == "invite-only":
-        tally.reasons.append("it is invite-only")
+        tally.add(-1.0, "it is invite-only", signal=False)
     if card.confidence == "low":
         tally.reasons.append("unconfirmed: the sources on it are weak, check before relying on it")
     fits = not tally.against and tally.signal and tally.score >= FIT_THRESHOLD
@@ -123,7 +124,8 @@ def decide_routes(profile: Profile, cards: Mapping[str, Card],
     ruled_out = [d for d in decisions if not d.fits and d.why and
                  (d.card_id in profile.mentioned or (d.score >= FIT_THRESHOLD and
                                                      cards[d.card_id].is_closed)
-                  or (d.score >= FIT_THRESHOLD and "only covers" in d.why))][:MAX_ROUTES]
+                  or (d.score >= FIT_THRESHOLD and ("only covers" in d.why
+                                                     or "only open to" in d.why)))][:MAX_ROUTES]
     return fits, ruled_out
 
 

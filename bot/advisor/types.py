@@ -71,6 +71,7 @@ class Citation:
     last_verified: str
     card_id: str = ""
     stale: bool = False
+    text: str = ""  # the whole passage, for the LLM; not part of the JSON output
 
 
 @dataclass
@@ -83,6 +84,7 @@ class Answer:
     bottlenecks: list[str] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
     clarifying: bool = False
+    mode: str = "extractive"  # or "llm" when a checked LLM answer replaced the text
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -103,6 +105,7 @@ class Answer:
         """to_dict plus the extra fields scripts may want (ruled-out routes, staleness)."""
         data = self.to_dict()
         data["clarifying"] = self.clarifying
+        data["mode"] = self.mode
         data["ruled_out"] = [{"id": r.card_id, "name": r.name, "why": r.why}
                              for r in self.ruled_out]
         for out, cite in zip(data["citations"], self.citations):
