@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="*", type=Path,
                         help="files or folders (default: the knowledge_path setting)")
     ingest.add_argument("--json", action="store_true", help="print the summary as JSON")
+    ingest.add_argument("--force", action="store_true",
+                        help="publish even if the eval gate finds a regression")
     ingest.add_argument("--check", action="store_true",
                         help="list stale, low-confidence and broken cards; change nothing")
 
@@ -88,7 +90,8 @@ def _cmd_ingest(args: argparse.Namespace, settings) -> int:
 
     embeddings = AccessBotEmbeddings(settings.embedding_model)
     paths = args.paths or [settings.knowledge_path]
-    report = run_ingest(paths, settings, embeddings, progress=terminal_progress())
+    report = run_ingest(paths, settings, embeddings, progress=terminal_progress(),
+                        gate=None if args.force else _gate_for(paths, settings, embeddings))
     if args.json:
         print(json.dumps(report.to_dict()))
     else:
@@ -97,7 +100,26 @@ def _cmd_ingest(args: argparse.Namespace, settings) -> int:
               f"{report.chunks_deleted} deleted)")
         for err in report.errors:
             print(f"  error: {err['path']}: {err['error']}", file=sys.stderr)
-    return 1 if report.errors else 0
+    if not report.published:
+        print("accessbot: the new version was NOT published; the previous one keeps serving. "
+              "Eval gate:", file=sys.stderr)
+        for line in report.gate_failures:
+            print(f"  {line}", file=sys.stderr)
+        print("Fix the cards, or publish anyway with `accessbot ingest --force`.", file=sys.stderr)
+    return 1 if report.errors or not report.published else 0
+
+
+def _gate_for(paths: list[Path], settings, embeddings):
+    """The eval gate applies when the curated knowledge base itself is being ingested."""
+    from bot import evaluation
+    from bot.settings import PROJECT_ROOT
+
+    cases = PROJECT_ROOT / "eval" / "questions.yaml"
+    thresholds = PROJECT_ROOT / "eval" / "thresholds.yaml"
+    knowledge = settings.knowledge_path.resolve()
+    if not cases.exists() or not any(Path(p).resolve() == knowledge for p in paths):
+        return None
+    return evaluation.ingest_gate(settings, embeddings, cases, thresholds)
 
 
 def _cmd_ask(args: argparse.Namespace, settings) -> int:
@@ -186,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     from bot.embeddings import EmbeddingModelError
     from bot.settings import SettingsError, load_settings
     from bot.store import IndexMissing
+    from ingest.lock import IngestBusy
 
     try:
         settings = load_settings()
@@ -194,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         for handler in logging.getLogger().handlers:  # libraries (bm25s) force DEBUG on import
             handler.setLevel(settings.log_level.upper())
         return COMMANDS[args.command](args, settings)
-    except (SettingsError, EmbeddingModelError, IndexMissing) as exc:
+    except (SettingsError, EmbeddingModelError, IndexMissing, IngestBusy) as exc:
         print(f"accessbot: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -134,3 +134,19 @@ def report_lines(scores: dict[str, float], thresholds: dict[str, float],
         lines += [f"  {r.case.id}: {'; '.join(r.failures)}  <- {r.case.question[:70]!r}"
                   for r in failing]
     return lines
+
+
+def ingest_gate(settings: Any, embeddings: Any, cases_path: Path, thresholds_path: Path):
+    """A gate for run_ingest: score the unpublished version; problems block publishing."""
+    from bot.advisor.advisor import Advisor
+
+    def gate(collection: Any, version: int) -> list[str]:
+        advisor = Advisor.pinned(settings, embeddings, collection, version)
+        results = [run_case(advisor, case) for case in load_cases(cases_path)]
+        failed = below(score(results), load_thresholds(thresholds_path))
+        if failed:
+            regressed = [f"{r.case.id}: {'; '.join(r.failures)}" for r in results if r.failures]
+            failed += [f"failing question {line}" for line in regressed[:10]]
+        return failed
+
+    return gate

@@ -62,6 +62,16 @@ class Advisor:
         self._lock = threading.Lock()
 
     @classmethod
+    def pinned(cls, settings: Settings, embeddings: AccessBotEmbeddings,
+               collection: Collection, version: int) -> "Advisor":
+        """An advisor reading one fixed version, e.g. an unpublished one for the eval gate."""
+        advisor = cls(settings, embeddings, open_collection=lambda: collection,
+                      refresh_seconds=float("inf"))
+        advisor._snapshot = Snapshot(collection, embeddings, version=version)
+        advisor._checked_at = time.monotonic()
+        return advisor
+
+    @classmethod
     def from_settings(cls, settings: Settings) -> "Advisor":
         model = build_chat_model(settings)
         writer = LLMWriter(model, settings.llm_timeout) if model is not None else None

@@ -50,10 +50,11 @@ class _Chunk:
 class Snapshot:
     """Everything the advisor reads from one version of the index, loaded once."""
 
-    def __init__(self, collection: Collection, embeddings: AccessBotEmbeddings) -> None:
+    def __init__(self, collection: Collection, embeddings: AccessBotEmbeddings,
+                 version: int | None = None) -> None:
         self.collection = collection
         self.embeddings = embeddings
-        self.version = store.index_info(collection).version
+        self.version = version if version is not None else store.index_info(collection).version
         self._where = store.in_version(self.version)
         got = collection.get(where=self._where, include=["documents", "metadatas"])
         self.chunks = [_Chunk(i, d, m) for i, d, m in
