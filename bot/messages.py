@@ -40,3 +40,36 @@ WHY = "Why:"
 TRIMMED = "(trimmed)"
 FEEDBACK_THANKS = "Thanks for the feedback."
 MISSING_ENV = "{name} is not set: {hint}"
+
+# Slack
+SLACK_WORKING = ":hourglass_flowing_sand: Looking that up…"
+SLACK_HELP = (
+    "I'm AccessBot. " + CAN_HELP_WITH + "\n\n"
+    "Ask me by mentioning me in a channel (I answer in a thread, and you can keep asking "
+    "there without mentioning me again), in a direct message, or with "
+    "`/accessbot your question` (only you see the answer until you share it). Every answer "
+    "cites its sources with the date each was last checked; the Helpful / Not helpful "
+    "buttons tell the maintainers what to improve."
+)
+SLACK_ASKED = "Asked:"
+LAST_VERIFIED = "last verified {date}"
+HELPFUL_BUTTON = ":thumbsup: Helpful"
+NOT_HELPFUL_BUTTON = ":thumbsdown: Not helpful"
+SHARE_BUTTON = "Share in channel"
+SHARE_EXPIRED = "That answer is no longer available to share (I was restarted). Please ask again."
+SHARE_FAILED = "I can't post in this conversation. Invite me to the channel, then share again."
+SLACK_TOKEN_HINTS = {
+    "SLACK_BOT_TOKEN": "set it to the app's Bot User OAuth Token (xoxb-...) from "
+                       "OAuth & Permissions",
+    "SLACK_APP_TOKEN": "set it to an app-level token (xapp-...) with connections:write "
+                       "from Basic Information, or unset it to run in HTTP mode",
+    "SLACK_SIGNING_SECRET": "set it to the Signing Secret from Basic Information "
+                            "(needed in HTTP mode; or set SLACK_APP_TOKEN for Socket Mode)",
+    "SLACK_API_URL": "set it to an http(s) base URL such as https://slack.com/api/, or unset it",
+}
+MALFORMED_ENV = "{name} is malformed: {hint}"
+SLACK_TOKEN_REJECTED = "Slack did not accept SLACK_BOT_TOKEN ({error}): {hint}"
+SLACK_UNREACHABLE = ("cannot reach Slack's Web API at {url} ({error}): check the network, "
+                     "or SLACK_API_URL if you set it")
+SLACK_LISTENING = "AccessBot Slack app listening on http://{host}:{port}/slack/events"
+SLACK_SOCKET_MODE = "AccessBot Slack app connecting in Socket Mode"
