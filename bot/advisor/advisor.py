@@ -18,7 +18,7 @@ from bot import messages, store
 from bot.advisor import compose as composer
 from bot.advisor.llm import LLMWriter, build_chat_model
 from bot.advisor.retrieval import Snapshot
-from bot.advisor.routes import bottlenecks_for, decide_routes
+from bot.advisor.routes import bottlenecks_for, conditional_routes, decide_routes
 from bot.advisor.situation import merge, read_profile
 from bot.advisor.types import Answer, Passage, Profile, Question
 from bot.embeddings import AccessBotEmbeddings
@@ -29,7 +29,8 @@ _CONNECTIVE = re.compile(r"^\s*(and|but|also|what if|what about|how about|if|so|
                          r"|same|does that|would that|is that|can we|could we)\b", re.I)
 _EXPLAIN = re.compile(r"why not|rul(e|ed|es) out|what else|other (options|routes|programs)"
                       r"|alternatives?|doesn'?t (fit|apply)|not eligible", re.I)
-EVIDENCE_CEILING = 0.7  # dense similarity at which retrieval evidence counts in full
+EVIDENCE_CEILING = 0.7
+EVIDENCE_MARGIN = 0.12  # a passage is quoted as extra evidence only this far above the floor  # dense similarity at which retrieval evidence counts in full
 FOLLOW_UP_WORDS = 12
 
 
@@ -188,13 +189,20 @@ class Advisor:
             timings["routes"] = time.perf_counter() - started
             started = time.perf_counter()
         citations = composer.Citations(text, snap.cards, self._today(), self.settings.review_age_days)
+        candidates = [] if routes else conditional_routes(profile, snap.cards, evidence)
         answer = composer.compose(
             text, routes, ruled_out, bottlenecks,
             route_passages={r.card_id: self._card_passage(snap, r.card_id, passages) for r in routes},
             bottleneck_passages={b: snap.card_passages(b)[0] for b in bottlenecks
                                  if snap.card_passages(b)},
             evidence=passages[: self.settings.top_k], citations=citations,
+            evidence_floor=self.settings.min_relevance + EVIDENCE_MARGIN,
         )
+        if candidates:
+            answer = composer.clarify_with_candidates(
+                answer, candidates,
+                {r.card_id: self._card_passage(snap, r.card_id, passages) for _, r in candidates},
+                citations)
         if timings is not None:
             timings["compose"] = time.perf_counter() - started
         return answer

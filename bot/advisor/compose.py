@@ -84,7 +84,7 @@ def _route_lines(route: RouteDecision, n: int, index: int, card: Card | None) ->
 def compose(question: str, routes: list[RouteDecision], ruled_out: list[RouteDecision],
             bottlenecks: list[str], route_passages: Mapping[str, Passage],
             bottleneck_passages: Mapping[str, Passage], evidence: list[Passage],
-            citations: Citations) -> Answer:
+            citations: Citations, evidence_floor: float = 0.0) -> Answer:
     lines: list[str] = []
     if routes:
         lines.append(messages.ROUTES_HEADING)
@@ -109,7 +109,8 @@ def compose(question: str, routes: list[RouteDecision], ruled_out: list[RouteDec
             rank = f" (mechanism {card.rank} of 5 in the access-gap post)" if card and card.rank else ""
             gist = card.summary if card and card.summary else best_quote(passage, question)
             lines.append(f"- {label}{rank}: {gist} [{n}]")
-    quoted = _distinct_cards([p for p in evidence if not citations.has(p)])[:3]
+    quoted = _distinct_cards([p for p in evidence if not citations.has(p)
+                              and p.dense >= evidence_floor])[:3]
     if quoted:
         lines += ["", messages.EVIDENCE_HEADING]
         for passage in quoted:
@@ -118,9 +119,28 @@ def compose(question: str, routes: list[RouteDecision], ruled_out: list[RouteDec
     stale = [c for c in citations.items if c.stale]
     for cite in stale:
         lines.append(f"Note: [{cite.n}] {messages.STALE_NOTE.format(date=cite.last_verified)}.")
-    return Answer(question=question, text="\n".join(lines).strip(), grounded=True,
-                  routes=routes, ruled_out=ruled_out, bottlenecks=bottlenecks,
-                  citations=citations.items)
+    return renumber(Answer(question=question, text="\n".join(lines).strip(), grounded=True,
+                           routes=routes, ruled_out=ruled_out, bottlenecks=bottlenecks,
+                           citations=citations.items))
+
+
+def renumber(answer: Answer) -> Answer:
+    """Number citations in order of first appearance in the text and drop unused ones."""
+    order: list[int] = []
+    for match in re.finditer(r"\[(\d+)\]", answer.text):
+        n = int(match.group(1))
+        if n not in order and 0 < n <= len(answer.citations):
+            order.append(n)
+    mapping = {old: new for new, old in enumerate(order, 1)}
+    answer.text = re.sub(r"\[(\d+)\]", lambda m: f"[{mapping.get(int(m.group(1)), m.group(1))}]",
+                         answer.text)
+    cited = []
+    for old in order:
+        citation = answer.citations[old - 1]
+        citation.n = mapping[old]
+        cited.append(citation)
+    answer.citations = cited
+    return answer
 
 
 def _distinct_cards(passages: list[Passage]) -> list[Passage]:
@@ -135,6 +155,20 @@ def decline(question: str) -> Answer:
 
 def clarify(question: str) -> Answer:
     return Answer(question=question, text=messages.CLARIFY, grounded=True, clarifying=True)
+
+
+def clarify_with_candidates(answer: Answer, candidates: list[tuple[str, RouteDecision]],
+                            passages: Mapping[str, Passage], citations: Citations) -> Answer:
+    """No route fits for certain, but some would, depending on what the question leaves
+    open: name them with their condition, then ask the one clarifying question."""
+    lines = [messages.DEPENDS_HEADING]
+    for condition, route in candidates:
+        n = citations.cite(passages[route.card_id])
+        lines.append(f"- {condition[:1].upper()}{condition[1:]}: {route.name} [{n}]")
+    rest = answer.text.split("\n", 1)[1].strip() if answer.text.startswith(messages.NO_ROUTE) else answer.text
+    text = "\n".join(lines) + ("\n\n" + rest if rest else "") + "\n\n" + messages.CLARIFY
+    answer.text, answer.clarifying, answer.citations = text, True, citations.items
+    return renumber(answer)
 
 
 def render_sources(answer: Answer) -> str:

@@ -52,9 +52,11 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _closed_note(card: Card, cards: Mapping[str, Card]) -> str:
+def _closed_note(card: Card, cards: Mapping[str, Card], detail: bool = True) -> str:
     alternatives = [cards[a].title for a in card.alternative if a in cards]
-    note = f"status {card.status}" + (f" ({card.status_note})" if card.status_note else "")
+    note = f"it is {card.status.replace('-', ' ')}"
+    if detail and card.status_note:
+        note += f" ({card.status_note})"
     if alternatives:
         note += f"; try {_join(alternatives)} instead"
     return note
@@ -80,8 +82,9 @@ def score_route(card: Card, profile: Profile, evidence: float,
         elif card.id not in profile.mentioned:
             tally.against = (f"it only covers {_join([DOMAIN_LABELS[d] for d in specific])} work, "
                              f"and you described {_join([DOMAIN_LABELS[d] for d in profile.domains])}")
-    elif specific:
-        tally.add(-0.5, signal=False)
+    elif specific:  # the asker did not say their field: a field-specific program is a long shot
+        tally.add(-1.5, f"if your work is {_join([DOMAIN_LABELS[d] for d in specific])}",
+                  signal=False)
     if card.eligible and "any" not in card.eligible:
         groups = _join([KIND_LABELS[k] for k in card.eligible])
         if not profile.kinds:
@@ -91,15 +94,18 @@ def score_route(card: Card, profile: Profile, evidence: float,
         elif not tally.against:
             tally.against = f"it is only open to {groups}"
     regional = [r for r in card.regions if r != "any"]
-    if regional and profile.regions and not any(r in regional for r in profile.regions) \
-            and "any" not in card.regions:
-        tally.add(-1.0, signal=False)
+    if regional and profile.regions:
+        shared_regions = [r for r in regional if r in profile.regions]
+        if shared_regions:
+            tally.add(1.0, f"it applies in the {_join([r.upper() for r in shared_regions])}",
+                      signal=False)
+        elif "any" not in card.regions:
+            tally.add(-1.0, signal=False)
     tally.add(2.0 * evidence, signal=False)
     if card.is_closed:
         tally.against = _closed_note(card, cards)
     elif card.status == "winding-down":
-        tally.add(-1.0, f"note: it is winding down ({card.status_note or 'see the card'})",
-                  signal=False)
+        tally.add(-2.0, f"note: {_closed_note(card, cards, detail=False)}", signal=False)
     elif card.status == "invite-only":
         tally.add(-1.0, "it is invite-only", signal=False)
     if card.confidence == "low":
@@ -127,6 +133,38 @@ def decide_routes(profile: Profile, cards: Mapping[str, Card],
                   or (d.score >= FIT_THRESHOLD and ("only covers" in d.why
                                                      or "only open to" in d.why)))][:MAX_ROUTES]
     return fits, ruled_out
+
+
+def conditional_routes(profile: Profile, cards: Mapping[str, Card],
+                       evidence: Mapping[str, float]) -> list[tuple[str, RouteDecision]]:
+    """Routes that would fit if the asker's field or kind of organisation, which the
+    question leaves open, matched the program: (condition, decision) pairs, best first."""
+    found: list[tuple[str, RouteDecision]] = []
+    for card in cards.values():
+        if not card.is_route or card.is_closed:
+            continue
+        conditions, domains, kinds = [], profile.domains, profile.kinds
+        specific = tuple(d for d in card.domains if d != "any")
+        if not domains and specific:
+            domains = specific
+            conditions.append(f"{_join([DOMAIN_LABELS[d] for d in specific])} work")
+        eligible = tuple(k for k in card.eligible if k != "any")
+        if not kinds and eligible and "any" not in card.eligible:
+            kinds = eligible
+            conditions.append(f"for {_join([KIND_LABELS[k] for k in eligible])}")
+        if not conditions:
+            continue
+        trial = Profile(kinds=kinds, domains=domains, needs=profile.needs, regions=profile.regions,
+                        bottlenecks=profile.bottlenecks, mentioned=profile.mentioned)
+        decision = score_route(card, trial, evidence.get(card.id, 0.0), cards)
+        if decision.fits:
+            found.append((", ".join(conditions), decision))
+    found.sort(key=lambda pair: (-pair[1].score, pair[1].card_id))
+    per_condition: dict[str, int] = {}
+    varied = [pair for pair in found  # at most two per condition, so the options differ
+              if per_condition.setdefault(pair[0], 0) < 2 and not per_condition.update(
+                  {pair[0]: per_condition[pair[0]] + 1})]
+    return varied[:5]
 
 
 def bottlenecks_for(profile: Profile, routes: list[RouteDecision],

@@ -110,7 +110,10 @@ def _matches(patterns: dict[str, re.Pattern[str]], text: str) -> tuple[str, ...]
 
 
 def _name_patterns(card: Card) -> list[re.Pattern[str]]:
-    names = [card.title, re.sub(r"\s*\(.*?\)", "", card.title), *card.aliases]
+    # Aliases count as names only when they look like one (CVP, NDIF, Glasswing), not
+    # common words a card lists for retrieval (helpful-only, credits).
+    proper = [a for a in card.aliases if any(ch.isupper() or ch.isdigit() for ch in a)]
+    names = [card.title, re.sub(r"\s*\(.*?\)", "", card.title), *proper]
     return [re.compile(rf"(?<!\w){re.escape(n.strip())}(?!\w)", re.I)
             for n in names if len(n.strip()) >= 3]
 
