@@ -30,6 +30,7 @@ NOT_ALLOWED_HERE = "I'm not enabled in this channel."
 NO_INDEX = "No knowledge index found: run `accessbot ingest` first."
 STALE_NOTE = "last verified {date}, check the source"
 ROUTES_HEADING = "Routes that fit your situation:"
+DEPENDS_HEADING = "Which route fits depends on your situation:"
 NO_ROUTE = "No specific access program fits what you described; here is what the sources say."
 RULED_OUT_HEADING = "Considered but ruled out:"
 BOTTLENECK_HEADING = "The bottleneck you are hitting:"
@@ -40,6 +41,38 @@ WHY = "Why:"
 TRIMMED = "(trimmed)"
 FEEDBACK_THANKS = "Thanks for the feedback."
 MISSING_ENV = "{name} is not set: {hint}"
+
+# Discord
+DISCORD_TOKEN_HINT = (
+    "create an application at https://discord.com/developers/applications, copy the token "
+    "from its Bot page and export DISCORD_TOKEN=... (see README, Discord)"
+)
+DISCORD_TOKEN_REJECTED = (
+    "Discord did not accept DISCORD_TOKEN: reset the token on the application's Bot page "
+    "and set DISCORD_TOKEN to the new one"
+)
+DISCORD_BAD_SYNC_SCOPE = "--sync-commands takes 'global' or a server (guild) id, got {scope!r}"
+DISCORD_SYNCED_GLOBAL = ("Registered {names} for every server (new global commands can take a "
+                         "few minutes to show up).")
+DISCORD_SYNCED_GUILD = "Registered {names} in server {guild}."
+DISCORD_NO_MESSAGE_CONTENT = (
+    "The Message Content intent is not enabled for this bot, so follow-ups in threads "
+    "without a new mention go unanswered (/ask, mentions and DMs still work). Enable it "
+    "under Bot > Privileged Gateway Intents in the developer portal."
+)
+DISCORD_CONNECTED = "AccessBot is on Discord as {user} in {guilds} server(s)"
+DISCORD_ASK_DESCRIPTION = "Ask which model-access route, program or bottleneck applies to you"
+DISCORD_ASK_QUESTION = "Your question, with your situation (who you are, what access you need)"
+DISCORD_ASK_PRIVATE = "Only you see the answer (default: everyone in the channel)"
+DISCORD_HELPFUL = "Helpful"
+DISCORD_NOT_HELPFUL = "Not helpful"
+DISCORD_SOURCES = "Sources"
+DISCORD_SOURCE_LINE = "[{n}] {title} · {verified}"
+DISCORD_VERIFIED = "last verified {date}"
+DISCORD_MORE_SOURCES = "… and {count} more sources (trimmed)"
+DISCORD_CONTINUED = "(continued)"
+DISCORD_FOOTER = "Cards: {cards}"
+DISCORD_THREAD_NAME = "AccessBot answer"
 
 # Slack
 SLACK_WORKING = ":hourglass_flowing_sand: Looking that up…"
