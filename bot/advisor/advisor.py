@@ -11,6 +11,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from chromadb.api.models.Collection import Collection
 
@@ -51,10 +52,12 @@ class Advisor:
     def __init__(self, settings: Settings, embeddings: AccessBotEmbeddings,
                  open_collection: Callable[[], Collection] | None = None,
                  today: Callable[[], dt.date] = dt.date.today,
-                 refresh_seconds: float = 2.0, writer: LLMWriter | None = None) -> None:
+                 refresh_seconds: float = 2.0, writer: LLMWriter | None = None,
+                 on_answer: Callable[[Question, Answer], None] | None = None) -> None:
         self.settings = settings
         self.embeddings = embeddings
         self.writer = writer
+        self.on_answer = on_answer  # e.g. the question log; called after every answer
         self._open = open_collection or self._default_open
         self._today = today
         self._refresh_seconds = refresh_seconds
@@ -155,14 +158,18 @@ class Advisor:
         text so far while it streams (transports show it as a growing message).
         """
         answer = self._extractive(question, timings)
-        if self.writer is None or not answer.grounded or answer.clarifying:
-            return answer
-        checked = self.writer.write(question, answer, self.snapshot.cards, on_delta)
-        if checked.problems:
-            log.warning("LLM answer not used (%s); falling back to the extractive answer",
-                        "; ".join(checked.problems))
-            return answer
-        answer.text, answer.mode = checked.text, "llm"
+        if self.writer is not None and answer.grounded and not answer.clarifying:
+            checked = self.writer.write(question, answer, self.snapshot.cards, on_delta)
+            if checked.problems:
+                log.warning("LLM answer not used (%s); falling back to the extractive answer",
+                            "; ".join(checked.problems))
+            else:
+                answer.text, answer.mode = checked.text, "llm"
+        if self.on_answer is not None:
+            try:
+                self.on_answer(question, answer)
+            except Exception:  # the question log must never cost the user their answer
+                log.exception("recording the answered question failed")
         return answer
 
     def _extractive(self, question: Question, timings: dict[str, float] | None) -> Answer:
@@ -176,14 +183,14 @@ class Advisor:
         floor = self.settings.min_relevance
         signal = bool(profile.needs or profile.bottlenecks or profile.mentioned or profile.domains)
         if best < floor and not (signal and best >= floor - 0.1):
-            return composer.decline(text)
+            return replace(composer.decline(text), profile=profile)
         evidence = self._evidence(passages)
         routes, ruled_out = decide_routes(profile, snap.cards, evidence)
         if not _EXPLAIN.search(text):  # near misses only when asked; closed or named always
             ruled_out = [r for r in ruled_out if r.card_id in profile.mentioned
                          or snap.cards[r.card_id].status in ("closed", "unavailable", "winding-down")]
         if not routes and not signal and not profile.kinds:
-            return composer.clarify(text)
+            return replace(composer.clarify(text), profile=profile)
         bottlenecks = bottlenecks_for(profile, routes, snap.cards)
         if timings is not None:
             timings["routes"] = time.perf_counter() - started
@@ -205,6 +212,7 @@ class Advisor:
                 citations)
         if timings is not None:
             timings["compose"] = time.perf_counter() - started
+        answer.profile = profile
         return answer
 
     def _evidence(self, passages: list[Passage]) -> dict[str, float]:

@@ -1,7 +1,8 @@
 """Plain data passed between transports and the advisor. No I/O, no platform types."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -85,6 +86,8 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     clarifying: bool = False
     mode: str = "extractive"  # or "llm" when a checked LLM answer replaced the text
+    profile: Profile = field(default_factory=Profile)  # the situation read from the question
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])  # links feedback to the log
 
     def to_dict(self) -> dict[str, Any]:
         return {
