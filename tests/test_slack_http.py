@@ -96,7 +96,7 @@ def test_mention_is_answered_in_its_thread_with_routes_sources_and_feedback(star
             assert f"<{cite.source}|" in shown
     feedback = buttons(reply["blocks"])
     assert set(feedback) == {render.HELPFUL, render.NOT_HELPFUL}
-    assert expected.routes[0].card_id in feedback[render.HELPFUL]["value"].split(",")
+    assert expected.routes[0].card_id in render.read_feedback_value(feedback[render.HELPFUL]["value"])[1]
 
 
 def test_direct_message_is_answered_in_the_conversation(start, fake, advisor):
@@ -204,10 +204,24 @@ def test_feedback_clicks_are_stored_with_the_cards_and_acknowledged(start, fake,
     rows = FeedbackStore(tmp_path / "feedback.sqlite3").rows()
     expected = ask(advisor, CYBER)
     assert len(rows) == 1  # one vote per user; the second click changed it
-    assert rows[0]["helpful"] == 0 and rows[0]["message_ref"] == f"C1:{reply['ts']}"
+    answer_id = value.partition(":")[0]  # the answer's id in the question log
+    assert rows[0]["helpful"] == 0 and rows[0]["message_ref"] == answer_id and answer_id
     assert set(rows[0]["cards"].split(",")) == {c.card_id for c in expected.citations} | {
         r.card_id for r in expected.routes}
     assert "U2" not in json.dumps(rows)  # user ids are stored hashed
+
+
+def test_feedback_on_a_private_answer_is_stored_and_thanked_privately(start, fake, tmp_path):
+    slack = start()
+    slack.send(command_body(CYBER, fake.response_url("cmd")), "application/x-www-form-urlencoded")
+    value = buttons(fake.wait_for("response/cmd")[0]["blocks"])[render.HELPFUL]["value"]
+    slack.send(click_body(render.HELPFUL, value, fake.response_url("fb"), message=None,
+                          ephemeral=True, user="U1"), "application/x-www-form-urlencoded")
+    (thanks,) = fake.wait_for("response/fb")
+    assert thanks["text"] == messages.FEEDBACK_THANKS and thanks["response_type"] == "ephemeral"
+    (row,) = FeedbackStore(tmp_path / "feedback.sqlite3").rows()
+    answer_id, cards = render.read_feedback_value(value)
+    assert row["helpful"] == 1 and row["message_ref"] == answer_id and row["cards"] == ",".join(cards)
 
 
 def test_wrong_signature_and_stale_timestamp_get_401(start, fake):
@@ -334,12 +348,14 @@ def test_twenty_questions_at_once_are_all_answered(start, fake, advisor):
         return slack.event(mention(CYBER if i % 2 else "We need activations from a 70B model for "
                                    "interpretability, what can we use?", ts=roots[i], user=f"U{i:03d}"))
 
-    with ThreadPoolExecutor(20) as pool:
-        sent = list(pool.map(send, range(20)))
+    with ThreadPoolExecutor(21) as pool:
+        burst = [pool.submit(send, i) for i in range(20)]
         command = pool.submit(slack.send, command_body(CYBER, fake.response_url("busy")),
-                              "application/x-www-form-urlencoded").result()
+                              "application/x-www-form-urlencoded")
+        sent = [f.result() for f in burst]
     assert all(status == 200 and took < 3 for status, _, took in sent)
-    assert command[0] == 200 and command[2] < 3  # acknowledged while the advisor is busy
+    status, _, took = command.result()
+    assert status == 200 and took < 3  # acknowledged while the advisor is busy
 
     for root in roots:
         (reply,) = fake.wait_for_reply("C1", thread_ts=root, timeout=60)

@@ -237,8 +237,8 @@ def register_actions(app: App, bot: SlackAnswerer) -> None:
         container = body.get("container", {})
         channel = container.get("channel_id") or body.get("channel", {}).get("id", "")
         ts = container.get("message_ts", "")
-        cards = [c for c in action.get("value", "").split(",") if c and c != "-"]
-        bot.feedback.record(PLATFORM, f"{channel}:{ts}", body["user"]["id"],
+        answer_id, cards = render.read_feedback_value(action.get("value", ""))
+        bot.feedback.record(PLATFORM, answer_id or f"{channel}:{ts}", body["user"]["id"],
                             action["action_id"] == render.HELPFUL, cards)
         _acknowledge_feedback(body, client, respond, channel, ts)
 

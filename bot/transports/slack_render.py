@@ -131,8 +131,8 @@ def _button(action_id: str, label: str, value: str, style: str | None = None) ->
     return button
 
 
-HEADINGS = (messages.ROUTES_HEADING, messages.RULED_OUT_HEADING, messages.BOTTLENECK_HEADING,
-            messages.EVIDENCE_HEADING)
+HEADINGS = (messages.ROUTES_HEADING, messages.DEPENDS_HEADING, messages.RULED_OUT_HEADING,
+            messages.BOTTLENECK_HEADING, messages.EVIDENCE_HEADING)
 
 
 def _emphasise(paragraph: str, answer: Answer) -> str:
@@ -183,21 +183,28 @@ def cited_cards(answer: Answer) -> list[str]:
 
 
 def feedback_value(answer: Answer) -> str:
-    """The cited card ids carried by the buttons, so a click needs no server-side state."""
-    value = ""
+    """'answer-id:card,card' carried by the buttons, so a click needs no server-side state
+    and the vote links to the question log through the answer id."""
+    value = f"{answer.id}:"
     for card in cited_cards(answer):
-        candidate = f"{value},{card}" if value else card
+        candidate = f"{value}{card}" if value.endswith(":") else f"{value},{card}"
         if len(candidate) > BUTTON_VALUE_CHARS:
             break
         value = candidate
     return value
 
 
+def read_feedback_value(value: str) -> tuple[str, list[str]]:
+    """(answer id, card ids) from a feedback button's value."""
+    answer_id, _, cards = value.partition(":")
+    return answer_id, [c for c in cards.split(",") if c]
+
+
 def action_blocks(answer: Answer, share_key: str | None = None) -> list[Block]:
     """Helpful / Not helpful, plus Share for an answer only the asker can see."""
     value = feedback_value(answer)
-    elements = [_button(HELPFUL, messages.HELPFUL_BUTTON, value or "-"),
-                _button(NOT_HELPFUL, messages.NOT_HELPFUL_BUTTON, value or "-")]
+    elements = [_button(HELPFUL, messages.HELPFUL_BUTTON, value),
+                _button(NOT_HELPFUL, messages.NOT_HELPFUL_BUTTON, value)]
     if share_key:
         elements.insert(0, _button(SHARE, messages.SHARE_BUTTON, share_key, style="primary"))
     return [{"type": "actions", "block_id": FEEDBACK_BLOCK, "elements": elements}]
