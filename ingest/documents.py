@@ -16,8 +16,9 @@ import yaml
 from bot.cards import Card, CardError, card_from_front_matter
 
 SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".html": "html",
-            ".htm": "html"}
+            ".htm": "html", ".pdf": "pdf", ".yaml": "sources", ".yml": "sources"}
 SKIP_NAMES = {"README.md", "readme.md"}
+SOURCES_NAMES = {"sources.yaml", "sources.yml"}
 
 
 class DocumentError(Exception):
@@ -33,24 +34,33 @@ class Document:
 
 
 def discover(paths: list[Path]) -> list[Path]:
-    """Files to ingest under the given paths, in a stable order."""
+    """Files to ingest under the given paths, in a stable order. YAML files count only
+    when named sources.yaml (a list of URLs to fetch)."""
     found: list[Path] = []
     for root in paths:
         if root.is_file():
             found.append(root)
             continue
         for path in sorted(root.rglob("*")):
-            if path.is_file() and path.suffix.lower() in SUFFIXES and path.name not in SKIP_NAMES \
-                    and not any(part.startswith(".") for part in path.relative_to(root).parts):
-                found.append(path)
+            fmt = SUFFIXES.get(path.suffix.lower())
+            if not path.is_file() or fmt is None or path.name in SKIP_NAMES:
+                continue
+            if fmt == "sources" and path.name not in SOURCES_NAMES:
+                continue
+            if any(part.startswith(".") for part in path.relative_to(root).parts):
+                continue
+            found.append(path)
     return found
 
 
-def _read_text(path: Path, max_bytes: int) -> str:
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
     size = path.stat().st_size
     if size > max_bytes:
         raise DocumentError(f"file is {size:,} bytes, over the {max_bytes:,}-byte limit")
-    raw = path.read_bytes()
+    return path.read_bytes()
+
+
+def _decode(raw: bytes) -> str:
     if not raw.strip():
         raise DocumentError("file is empty")
     if b"\x00" in raw[:8192]:
@@ -86,17 +96,14 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80] or "doc"
 
 
-def _derived_meta(path: Path, rel: str, title: str | None) -> dict:
-    """Metadata for a document that has no front matter: a 'post' named after its file."""
-    modified = dt.date.fromtimestamp(path.stat().st_mtime).isoformat()
-    return {
-        "id": slug(str(Path(rel).with_suffix(""))),
-        "kind": "post",
-        "title": title or path.stem.replace("_", " ").replace("-", " ").strip(),
-        "source_url": rel,
-        "last_verified": modified,
-        "confidence": "medium",
-    }
+def _derived_meta(doc_id: str, title: str, source: str, date: str) -> dict:
+    """Metadata for a document that has no front matter: a 'post' named after its source."""
+    return {"id": doc_id, "kind": "post", "title": title, "source_url": source,
+            "last_verified": date, "confidence": "medium"}
+
+
+def _title_from(name: str) -> str:
+    return name.replace("_", " ").replace("-", " ").strip() or "Untitled"
 
 
 def _html_to_markdown(html: str) -> tuple[str | None, str]:
@@ -113,29 +120,56 @@ def _html_to_markdown(html: str) -> tuple[str | None, str]:
     return title, body
 
 
+def _pdf_to_markdown(raw: bytes) -> tuple[str | None, str]:
+    """Text per page under '## Page N' headings, so citations can name the page."""
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(raw))
+        if reader.is_encrypted:
+            raise DocumentError("PDF is encrypted")
+        pages = [(page.extract_text() or "").strip() for page in reader.pages]
+        title = (reader.metadata.title if reader.metadata else None) or None
+    except DocumentError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise DocumentError(f"unreadable PDF ({type(exc).__name__})") from None
+    if not any(pages):
+        raise DocumentError("PDF has no extractable text (scanned images?)")
+    body = "\n\n".join(f"## Page {i}\n\n{text}" for i, text in enumerate(pages, 1) if text)
+    return title, body
+
+
 def _first_heading(body: str) -> str | None:
     match = re.search(r"^#\s+(.+)$", body, re.M)
     return match.group(1).strip() if match else None
 
 
-def load_document(path: Path, rel: str, max_bytes: int) -> Document:
-    """Parse a file; rel is the path shown in reports and stored for citations."""
-    fmt = SUFFIXES.get(path.suffix.lower())
-    if fmt is None:
-        raise DocumentError(f"unsupported file type {path.suffix or '(none)'}")
-    text = _read_text(path, max_bytes)
-    content_hash = hashlib.sha256(text.encode()).hexdigest()
+def document_from_bytes(raw: bytes, fmt: str, rel: str, source: str, stem: str,
+                        date: str, overrides: dict | None = None) -> Document:
+    """Parse one document's bytes. `rel` identifies it in reports and the index; `source`
+    is what citations show when the document has no front matter."""
+    content_hash = hashlib.sha256(raw).hexdigest()
     meta: dict | None = None
-    if fmt == "html":
-        title, body = _html_to_markdown(text)
-        meta = _derived_meta(path, rel, title)
+    if fmt == "pdf":
+        if not raw.strip():
+            raise DocumentError("file is empty")
+        title, body = _pdf_to_markdown(raw)
     else:
-        if fmt == "markdown":
+        text = _decode(raw)
+        if fmt == "html":
+            title, body = _html_to_markdown(text)
+        elif fmt == "markdown":
             meta, body = _split_front_matter(text)
+            title = _first_heading(body)
         else:
-            body = text
-        if meta is None:
-            meta = _derived_meta(path, rel, _first_heading(body) if fmt == "markdown" else None)
+            title, body = None, text
+    if meta is None:
+        meta = _derived_meta(slug(stem), title or _title_from(Path(stem).name), source, date)
+        meta.update(overrides or {})
     if not body.strip():
         raise DocumentError("document has front matter but no body text")
     try:
@@ -143,3 +177,13 @@ def load_document(path: Path, rel: str, max_bytes: int) -> Document:
     except CardError as exc:
         raise DocumentError(str(exc)) from None
     return Document(card=card, body=body, path=rel, content_hash=content_hash)
+
+
+def load_document(path: Path, rel: str, max_bytes: int) -> Document:
+    """Parse a file; rel is the path shown in reports and stored for citations."""
+    fmt = SUFFIXES.get(path.suffix.lower())
+    if fmt is None or fmt == "sources":
+        raise DocumentError(f"unsupported file type {path.suffix or '(none)'}")
+    raw = _read_bytes(path, max_bytes)
+    modified = dt.date.fromtimestamp(path.stat().st_mtime).isoformat()
+    return document_from_bytes(raw, fmt, rel, rel, str(Path(rel).with_suffix("")), modified)

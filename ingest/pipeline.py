@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,10 @@ from bot import store
 from bot.embeddings import AccessBotEmbeddings
 from bot.settings import PROJECT_ROOT, Settings
 from ingest.chunking import Chunk, chunk_document
-from ingest.documents import Document, DocumentError, discover, load_document
+from ingest.documents import (
+    SOURCES_NAMES, Document, DocumentError, discover, load_document,
+)
+from ingest.remote import fetch_sources
 from ingest.lock import ingest_lock
 
 BATCH = 64
@@ -67,7 +70,8 @@ def display_path(path: Path) -> str:
 
 
 def _absolute(stored: str) -> Path:
-    path = Path(stored)
+    """The file a stored path names ('x/sources.yaml#https://...' names x/sources.yaml)."""
+    path = Path(stored.split("#", 1)[0])
     return path if path.is_absolute() else PROJECT_ROOT / path
 
 
@@ -110,32 +114,45 @@ def _untombstone(collection: Collection, above: int) -> None:
         collection.update(ids=ids, metadatas=[{store.V_TO: 0}] * len(ids))
 
 
-def _load_all(files: list[Path], settings: Settings, report: IngestReport,
-              live: dict[str, dict[str, Any]]) -> tuple[list[Document], set[str]]:
-    docs: list[Document] = []
-    failed_paths: set[str] = set()
-    owner: dict[str, str] = {}
+def _documents(files: list[Path], max_bytes: int) -> Iterator[tuple[str, Document | Exception]]:
+    """Every document to ingest, or the error loading it, with the path that names it."""
     for path in files:
         rel = display_path(path)
+        if path.name in SOURCES_NAMES:
+            try:
+                yield from fetch_sources(path, rel, max_bytes)
+            except DocumentError as exc:
+                yield rel, exc
+            continue
         try:
-            doc = load_document(path, rel, settings.max_document_bytes)
-            other = owner.get(doc.card.id)
-            if other is None and doc.card.id in live:
-                prior = live[doc.card.id]["path"]
-                other = prior if prior != rel and _absolute(prior).exists() else None
+            yield rel, load_document(path, rel, max_bytes)
+        except (DocumentError, OSError) as exc:
+            yield rel, exc
+
+
+def _load_all(files: list[Path], settings: Settings, report: IngestReport,
+              live: dict[str, dict[str, Any]]) -> tuple[list[Document], set[str]]:
+    """Parsed documents, and the paths that failed (their old chunks must be kept)."""
+    docs: list[Document] = []
+    failed: set[str] = set()
+    owner: dict[str, str] = {}
+    for rel, loaded in _documents(files, settings.max_document_bytes):
+        if isinstance(loaded, Document):
+            other = owner.get(loaded.card.id)
+            prior = live.get(loaded.card.id, {}).get("path")
+            if other is None and prior and prior != rel and _absolute(prior).exists():
+                other = prior
             if other:
-                raise DocumentError(f"duplicate id '{doc.card.id}', already used by {other}")
-        except DocumentError as exc:
-            report.errors.append({"path": rel, "error": str(exc)})
-            failed_paths.add(rel)
+                loaded = DocumentError(f"duplicate id '{loaded.card.id}', already used by {other}")
+        if isinstance(loaded, Exception):
+            reason = f"cannot read file: {loaded.strerror}" if isinstance(loaded, OSError) \
+                else str(loaded)
+            report.errors.append({"path": rel, "error": reason})
+            failed.add(rel)
             continue
-        except OSError as exc:
-            report.errors.append({"path": rel, "error": f"cannot read file: {exc.strerror}"})
-            failed_paths.add(rel)
-            continue
-        owner[doc.card.id] = rel
-        docs.append(doc)
-    return docs, failed_paths
+        owner[loaded.card.id] = rel
+        docs.append(loaded)
+    return docs, failed
 
 
 def _metadata(doc: Document, chunk: Chunk, version: int) -> dict[str, Any]:
@@ -200,7 +217,9 @@ def _plan(docs: list[Document], live: dict[str, dict[str, Any]], roots: list[Pat
         else:
             report.added += 1
     for doc_id, before in live.items():
-        if doc_id in seen or before["path"] in failed or not _in_scope(before["path"], roots):
+        stored = before["path"]
+        if doc_id in seen or stored in failed or stored.split("#", 1)[0] in failed \
+                or not _in_scope(stored, roots):
             continue
         retire.extend(before["chunks"])
         report.changed_cards.append(doc_id)

@@ -60,8 +60,12 @@ class Citations:
         card = self.cards.get(passage.doc_id)
         verified = card.verified_on() if card else None
         stale = verified is not None and (self.today - verified).days > self.review_days
+        title = passage.title
+        page = re.fullmatch(r"Page (\d+)", passage.heading or "")
+        if page:  # PDFs are chunked per page: say which page the quote is from
+            title = f"{title}, p. {page.group(1)}"
         self.items.append(Citation(
-            n=n, title=passage.title, source=source_label(passage.source_url),
+            n=n, title=title, source=source_label(passage.source_url),
             quote=best_quote(passage, self.query), last_verified=passage.last_verified,
             card_id=passage.doc_id, stale=stale, text=body_of(passage),
         ))
