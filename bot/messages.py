@@ -61,6 +61,10 @@ DISCORD_NO_MESSAGE_CONTENT = (
     "under Bot > Privileged Gateway Intents in the developer portal."
 )
 DISCORD_CONNECTED = "AccessBot is on Discord as {user} in {guilds} server(s)"
+DISCORD_NO_THREAD = "cannot open a thread in channel {channel} (HTTP {status}); replying instead"
+DISCORD_ADVISOR_FAILED = "the advisor failed on a Discord question"
+DISCORD_FEEDBACK_FAILED = "storing a Discord feedback click failed"
+DISCORD_COMMAND_FAILED = "a Discord application command failed"
 DISCORD_ASK_DESCRIPTION = "Ask which model-access route, program or bottleneck applies to you"
 DISCORD_ASK_QUESTION = "Your question, with your situation (who you are, what access you need)"
 DISCORD_ASK_PRIVATE = "Only you see the answer (default: everyone in the channel)"
