@@ -106,6 +106,18 @@ def test_direct_message_is_answered_in_the_conversation(start, fake, advisor):
     assert reply["text"] == render.answer_text(ask(advisor, CYBER))
 
 
+def test_a_direct_message_follow_up_is_read_with_the_earlier_question(start, fake, advisor):
+    slack = start()
+    slack.event(message(CYBER, ts="1700000250.000100", channel="D2", channel_type="im"))
+    fake.wait_for_reply("D2")
+    follow_up = "and if we are an independent researcher?"
+    slack.event(message(follow_up, ts="1700000250.000200", channel="D2", channel_type="im"))
+    second = fake.wait_for_reply("D2", n=2)[1]
+    earlier = (Turn(CYBER, ask(advisor, CYBER).text),)
+    assert second["text"] == render.answer_text(ask(advisor, follow_up, history=earlier))
+    assert second["text"] != render.answer_text(ask(advisor, follow_up))  # context mattered
+
+
 def test_follow_up_in_the_thread_needs_no_mention_and_keeps_the_context(start, fake, advisor):
     slack = start()
     root = "1700000300.000100"
@@ -118,6 +130,7 @@ def test_follow_up_in_the_thread_needs_no_mention_and_keeps_the_context(start, f
 
     earlier = (Turn(CYBER, ask(advisor, CYBER).text),)
     assert second["text"] == render.answer_text(ask(advisor, follow_up, history=earlier))
+    assert second["text"] != render.answer_text(ask(advisor, follow_up))  # context mattered
     assert first["ts"] != second["ts"]
 
 
