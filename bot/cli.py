@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import os
@@ -63,6 +64,20 @@ def build_parser() -> argparse.ArgumentParser:
     discord = sub.add_parser("discord", help="run the Discord bot")
     discord.add_argument("--sync-commands", metavar="SCOPE", nargs="?", const="global",
                          help="register /ask etc. with Discord ('global' or a guild id) and exit")
+
+    report = sub.add_parser("report", help="what researchers are blocked on: bottlenecks, "
+                                           "routes, knowledge gaps and stale cards")
+    when = report.add_mutually_exclusive_group()
+    when.add_argument("--since", type=dt.date.fromisoformat, metavar="YYYY-MM-DD",
+                      help="questions from this UTC date on")
+    when.add_argument("--days", type=int, default=30, help="the last N days (default 30)")
+    report.add_argument("--html", type=Path, metavar="FILE",
+                        help="write a self-contained page with charts")
+    report.add_argument("--json", action="store_true", help="print the report as JSON")
+    report.add_argument("--export-eval", type=Path, metavar="FILE",
+                        help="write the knowledge gaps as draft eval cases (YAML)")
+    report.add_argument("--forget", metavar="PLATFORM:USER_ID",
+                        help="delete one user's questions and votes, e.g. slack:U123")
     return parser
 
 
@@ -153,7 +168,7 @@ def _cmd_chat(args: argparse.Namespace, settings) -> int:
 def _cmd_status(args: argparse.Namespace, settings) -> int:
     from bot.advisor import Advisor
 
-    advisor = Advisor.from_settings(settings)
+    advisor = Advisor.from_settings(settings, log_questions=False)
     info = advisor.status()
     if args.json:
         print(json.dumps(info))
@@ -172,7 +187,7 @@ def _cmd_eval(args: argparse.Namespace, settings) -> int:
     cases = evaluation.load_cases(args.cases or PROJECT_ROOT / "eval" / "questions.yaml")
     thresholds = evaluation.load_thresholds(
         args.thresholds or PROJECT_ROOT / "eval" / "thresholds.yaml")
-    advisor = Advisor.from_settings(settings)
+    advisor = Advisor.from_settings(settings, log_questions=False)
     results = [evaluation.run_case(advisor, case) for case in cases]
     scores = evaluation.score(results)
     failed = evaluation.below(scores, thresholds)
@@ -197,9 +212,15 @@ def _cmd_discord(args: argparse.Namespace, settings) -> int:
     return discord.run(args, settings)
 
 
+def _cmd_report(args: argparse.Namespace, settings) -> int:
+    from bot import report
+
+    return report.run(args, settings)
+
+
 COMMANDS = {"ingest": _cmd_ingest, "ask": _cmd_ask, "chat": _cmd_chat, "eval": _cmd_eval,
             "status": _cmd_status,
-            "slack": _cmd_slack, "discord": _cmd_discord}
+            "slack": _cmd_slack, "discord": _cmd_discord, "report": _cmd_report}
 
 
 def main(argv: list[str] | None = None) -> int:

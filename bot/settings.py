@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     discord_channels: str = ""  # comma-separated channel ids; empty = every channel
     discord_reply_mode: str = Field("thread", pattern="^(thread|reply)$")
 
+    # Question log for `accessbot report` (bot/records.py); it lives in feedback_db.
+    question_log: bool = True
+    keep_question_text: str = Field("gaps", pattern="^(never|gaps|always)$")
+    question_retention_days: int = Field(90, ge=1)
+
     @classmethod
     def settings_customise_sources(
         cls,

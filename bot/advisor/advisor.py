@@ -76,10 +76,17 @@ class Advisor:
         return advisor
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Advisor":
+    def from_settings(cls, settings: Settings, log_questions: bool = True) -> "Advisor":
+        """The advisor the CLI and transports use. Answers go to the question log
+        (bot/records.py) unless log_questions is False, as for `accessbot eval`, whose
+        test questions are not researchers' gaps."""
+        from bot.records import question_log_for  # records imports the advisor's types
+
         model = build_chat_model(settings)
         writer = LLMWriter(model, settings.llm_timeout) if model is not None else None
-        return cls(settings, AccessBotEmbeddings(settings.embedding_model), writer=writer)
+        question_log = question_log_for(settings) if log_questions else None
+        return cls(settings, AccessBotEmbeddings(settings.embedding_model), writer=writer,
+                   on_answer=question_log.record if question_log else None)
 
     def _default_open(self) -> Collection:
         client = store.open_client(self.settings)
