@@ -20,7 +20,7 @@ from bot.advisor import compose as composer
 from bot.advisor.llm import LLMWriter, build_chat_model
 from bot.advisor.retrieval import Snapshot
 from bot.advisor.routes import bottlenecks_for, conditional_routes, decide_routes
-from bot.advisor.situation import merge, read_profile
+from bot.advisor.situation import ACCESS_CONTEXT, ACCESS_REQUEST, merge, read_profile
 from bot.advisor.types import Answer, Passage, Profile, Question
 from bot.embeddings import AccessBotEmbeddings
 from bot.settings import Settings
@@ -31,6 +31,9 @@ _CONNECTIVE = re.compile(r"^\s*(and|but|also|what if|what about|how about|if|so|
 _EXPLAIN = re.compile(r"why not|rul(e|ed|es) out|what else|other (options|routes|programs)"
                       r"|alternatives?|doesn'?t (fit|apply)|not eligible", re.I)
 EVIDENCE_CEILING = 0.7
+NAMED_SIMILARITY = 0.62  # a route card this close to the question is what is being asked about
+BORDERLINE = 0.1  # below the floor by at most this, an in-field question is still answered
+VAGUE_WORDS = 12
 EVIDENCE_MARGIN = 0.12  # a passage is quoted as extra evidence only this far above the floor  # dense similarity at which retrieval evidence counts in full
 FOLLOW_UP_WORDS = 12
 
@@ -39,13 +42,21 @@ class QuestionError(ValueError):
     """The question cannot be answered as asked (empty, too long); str() is for the user."""
 
 
+def is_vague_request(text: str) -> bool:
+    """A short request for access in general ("any programs for me?")."""
+    return len(text.split()) <= VAGUE_WORDS and bool(ACCESS_REQUEST.search(text))
+
+
 def is_follow_up(question: Question) -> bool:
     if not question.history:
         return False
     last = question.history[-1]
     if last.answer.startswith(messages.CLARIFY[:40]):
         return True
-    return bool(_CONNECTIVE.match(question.text)) or len(question.text.split()) <= FOLLOW_UP_WORDS
+    if _CONNECTIVE.match(question.text) or len(question.text.split()) <= FOLLOW_UP_WORDS:
+        return True
+    own = read_profile(question.text)  # says nothing of its own situation: builds on the last turn
+    return not (own.needs or own.domains or own.mentioned or own.kinds)
 
 
 class Advisor:
@@ -189,14 +200,18 @@ class Advisor:
         best = max((p.dense for p in passages), default=0.0)
         floor = self.settings.min_relevance
         signal = bool(profile.needs or profile.bottlenecks or profile.mentioned or profile.domains)
-        if best < floor and not (signal and best >= floor - 0.1):
+        in_field = signal and bool(ACCESS_CONTEXT.search(text))
+        if best < floor and not (in_field and best >= floor - BORDERLINE):
+            if is_vague_request(text):
+                return replace(composer.clarify(text), profile=profile)
             return replace(composer.decline(text), profile=profile)
         evidence = self._evidence(passages)
+        profile = self._named_by_paraphrase(profile, passages, snap)
         routes, ruled_out = decide_routes(profile, snap.cards, evidence)
         if not _EXPLAIN.search(text):  # near misses only when asked; closed or named always
             ruled_out = [r for r in ruled_out if r.card_id in profile.mentioned
                          or snap.cards[r.card_id].status in ("closed", "unavailable", "winding-down")]
-        if not routes and not signal and not profile.kinds:
+        if not routes and not signal and not profile.kinds and is_vague_request(text):
             return replace(composer.clarify(text), profile=profile)
         bottlenecks = bottlenecks_for(profile, routes, snap.cards)
         if timings is not None:
@@ -211,6 +226,9 @@ class Advisor:
                                  if snap.card_passages(b)},
             evidence=passages[: self.settings.top_k], citations=citations,
             evidence_floor=self.settings.min_relevance + EVIDENCE_MARGIN,
+            lead=self._lead(snap, profile, passages),
+            ruled_passages={r.card_id: self._card_passage(snap, r.card_id, passages)
+                            for r in ruled_out},
         )
         if candidates:
             answer = composer.clarify_with_candidates(
@@ -221,6 +239,26 @@ class Advisor:
             timings["compose"] = time.perf_counter() - started
         answer.profile = profile
         return answer
+
+    @staticmethod
+    def _named_by_paraphrase(profile: Profile, passages: list[Passage], snap: Snapshot) -> Profile:
+        """A route card that matches the question very closely is the program being asked
+        about, even when its name is misspelt or paraphrased."""
+        top = passages[0] if passages else None
+        if top is None or top.dense < NAMED_SIMILARITY or top.doc_id in profile.mentioned:
+            return profile
+        card = snap.cards.get(top.doc_id)
+        if card is None or not card.is_route:
+            return profile
+        return replace(profile, mentioned=profile.mentioned + (card.id,))
+
+    def _lead(self, snap: Snapshot, profile: Profile, passages: list[Passage]) -> list[Passage]:
+        """Passages an answer must quote: the best match, then any card the asker named."""
+        lead = passages[:1]
+        for card_id in profile.mentioned:
+            if snap.cards.get(card_id) and not snap.cards[card_id].is_route:
+                lead.append(self._card_passage(snap, card_id, passages))
+        return lead
 
     def _evidence(self, passages: list[Passage]) -> dict[str, float]:
         floor = self.settings.min_relevance

@@ -88,18 +88,25 @@ def _route_lines(route: RouteDecision, n: int, index: int, card: Card | None) ->
 def compose(question: str, routes: list[RouteDecision], ruled_out: list[RouteDecision],
             bottlenecks: list[str], route_passages: Mapping[str, Passage],
             bottleneck_passages: Mapping[str, Passage], evidence: list[Passage],
-            citations: Citations, evidence_floor: float = 0.0) -> Answer:
+            citations: Citations, evidence_floor: float = 0.0,
+            lead: list[Passage] | None = None,
+            ruled_passages: Mapping[str, Passage] | None = None) -> Answer:
+    """The extractive answer. `lead` passages (the best match, cards the asker named) are
+    always quoted; other evidence only when it clears `evidence_floor`."""
+    ruled_passages = ruled_passages or {}
     lines: list[str] = []
     if routes:
         lines.append(messages.ROUTES_HEADING)
         for i, route in enumerate(routes, 1):
             n = citations.cite(route_passages[route.card_id])
             lines.extend(_route_lines(route, n, i, citations.cards.get(route.card_id)))
-    else:
+    elif bottlenecks or ruled_out:
         lines.append(messages.NO_ROUTE)
     if ruled_out:
         lines += ["", messages.RULED_OUT_HEADING]
-        lines += [f"- {r.name}: {r.why}" for r in ruled_out]
+        for r in ruled_out:
+            cited = f" [{citations.cite(ruled_passages[r.card_id])}]" if r.card_id in ruled_passages else ""
+            lines.append(f"- {r.name}{cited}: {r.why}")
     if bottlenecks:
         lines += ["", messages.BOTTLENECK_HEADING]
         for b in bottlenecks:
@@ -113,10 +120,10 @@ def compose(question: str, routes: list[RouteDecision], ruled_out: list[RouteDec
             rank = f" (mechanism {card.rank} of 5 in the access-gap post)" if card and card.rank else ""
             gist = card.summary if card and card.summary else best_quote(passage, question)
             lines.append(f"- {label}{rank}: {gist} [{n}]")
-    quoted = _distinct_cards([p for p in evidence if not citations.has(p)
-                              and p.dense >= evidence_floor])[:3]
+    quoted = _distinct_cards([p for p in (lead or []) + evidence if not citations.has(p)
+                              and (p in (lead or []) or p.dense >= evidence_floor)])[:3]
     if quoted:
-        lines += ["", messages.EVIDENCE_HEADING]
+        lines += ["", messages.EVIDENCE_HEADING] if lines else [messages.EVIDENCE_HEADING]
         for passage in quoted:
             n = citations.cite(passage)
             lines.append(f"- \"{citations.items[n - 1].quote}\" [{n}]")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bot.advisor.situation import card_providers
 from bot.advisor.types import Profile, RouteDecision
 from bot.cards import BOTTLENECKS, Card
 
@@ -30,8 +31,11 @@ BOTTLENECK_LABELS = {
     "non-release": "non-release", "deployment-lag": "deployment lag", "safeguards": "safeguards",
     "costs-rate-limits": "costs and rate limits", "elicitation": "elicitation (fine-tuning, internals)",
 }
+PROVIDER_LABELS = {"openai": "OpenAI", "anthropic": "Anthropic", "google": "Google",
+                   "meta": "Meta"}
 FIT_THRESHOLD = 2.5
 MAX_ROUTES = 3
+ROUTE_MARGIN = 2.0  # routes scoring this far below the best one are left out
 
 
 @dataclass
@@ -52,6 +56,12 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def _narrowness(allowed: tuple[str, ...]) -> float:
+    """How much an unknown field or kind of asker counts against a restricted program:
+    a program for one group is a long shot, one for three or more groups barely restricted."""
+    return {1: 1.5, 2: 0.75}.get(len(allowed), 0.0)
+
+
 def _closed_note(card: Card, cards: Mapping[str, Card], detail: bool = True) -> str:
     alternatives = [cards[a].title for a in card.alternative if a in cards]
     note = f"it is {card.status.replace('-', ' ')}"
@@ -68,6 +78,10 @@ def score_route(card: Card, profile: Profile, evidence: float,
     tally = _Tally(reasons=[])
     if card.id in profile.mentioned:
         tally.add(3.0, "you asked about it")
+    replaced = [cards[m].title for m in profile.mentioned if m in cards and card.id in
+                cards[m].alternative and cards[m].status in ("closed", "unavailable", "winding-down")]
+    if replaced:
+        tally.add(1.5, f"it is an alternative to {_join(replaced)}")
     granted = [g for g in card.grants if g in profile.needs]
     if granted:
         tally.add(2.0 * len(granted), f"it offers {_join([ACCESS_LABELS[g] for g in granted])}")
@@ -82,13 +96,13 @@ def score_route(card: Card, profile: Profile, evidence: float,
         elif card.id not in profile.mentioned:
             tally.against = (f"it only covers {_join([DOMAIN_LABELS[d] for d in specific])} work, "
                              f"and you described {_join([DOMAIN_LABELS[d] for d in profile.domains])}")
-    elif specific:  # the asker did not say their field: a field-specific program is a long shot
-        tally.add(-1.5, f"if your work is {_join([DOMAIN_LABELS[d] for d in specific])}",
+    elif specific:  # the asker did not say their field: a narrow program is a long shot
+        tally.add(-_narrowness(specific), f"if your work is {_join([DOMAIN_LABELS[d] for d in specific])}",
                   signal=False)
     if card.eligible and "any" not in card.eligible:
         groups = _join([KIND_LABELS[k] for k in card.eligible])
         if not profile.kinds:
-            tally.add(-1.5, f"it is only open to {groups}", signal=False)
+            tally.add(-_narrowness(card.eligible), f"it is only open to {groups}", signal=False)
         elif any(k in card.eligible for k in profile.kinds):
             tally.add(0.5, "you are among the eligible groups", signal=False)
         elif not tally.against:
@@ -101,6 +115,13 @@ def score_route(card: Card, profile: Profile, evidence: float,
                       signal=False)
         elif "any" not in card.regions:
             tally.add(-1.0, signal=False)
+    labs = card_providers(card)
+    if labs and profile.providers:
+        if any(lab in profile.providers for lab in labs):
+            tally.add(1.0, signal=False)
+        elif card.id not in profile.mentioned:
+            tally.add(-2.0, f"it is for {_join([PROVIDER_LABELS.get(l, l) for l in labs])} models",
+                      signal=False)
     tally.add(2.0 * evidence, signal=False)
     if card.is_closed:
         tally.against = _closed_note(card, cards)
@@ -126,7 +147,8 @@ def decide_routes(profile: Profile, cards: Mapping[str, Card],
     decisions = [score_route(c, profile, evidence.get(c.id, 0.0), cards)
                  for c in cards.values() if c.is_route]
     decisions.sort(key=lambda d: (-d.score, d.card_id))
-    fits = [d for d in decisions if d.fits][:MAX_ROUTES]
+    fits = [d for d in decisions if d.fits]
+    fits = [d for d in fits if d.score >= fits[0].score - ROUTE_MARGIN][:MAX_ROUTES]
     ruled_out = [d for d in decisions if not d.fits and d.why and
                  (d.card_id in profile.mentioned or (d.score >= FIT_THRESHOLD and
                                                      cards[d.card_id].is_closed)

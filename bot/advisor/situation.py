@@ -30,7 +30,8 @@ _KINDS = {
 _DOMAINS = {
     "cyber": r"cyber\w*|pen-?test\w*|penetration test\w*|exploit\w*|malware|vulnerab\w*"
              r"|ctf|offensive (security|tooling)|red[- ]?team\w*|infosec|security research"
-             r"|reverse[- ]engineer\w*|fuzz\w*|ransomware",
+             r"|reverse[- ]engineer\w*|fuzz\w*|ransomware|vulns?\b|defensive security"
+             r"|security tool\w*|appsec|secops|threat intel\w*|incident response",
     "bio": r"bio\w*|virolog\w*|pathogen\w*|life[- ]science\w*|genom\w*|protein\w*|wet[- ]lab"
            r"|chem\w*",
     "ai-rnd": r"ai r&d|ai r and d|ml research|pre-?train\w*|training runs?|architectur\w*"
@@ -77,6 +78,22 @@ _REGIONS = {
     "uk": r"\buk\b|u\.k\.|united kingdom|brit\w*|england|london|oxford|cambridge|edinburgh"
           r"|scotland",
 }
+# Labs, recognised from their names and their models' names.
+_PROVIDERS = {
+    "openai": r"openai|chatgpt|gpt[- ]?\d|gpt\b|o[134](-mini)?\b|codex",
+    "anthropic": r"anthropic|claude|opus|sonnet|haiku|fable|mythos",
+    "google": r"google|gemini|gemma|deepmind",
+    "meta": r"\bmeta\b|llama|muse spark",
+}
+# Requests for access in general: a vague one gets a clarifying question, not a refusal.
+ACCESS_REQUEST = re.compile(
+    r"\b(access|acess|program(me)?s?|apply|application|eligib\w*|qualify|routes?|options"
+    r"|credits?|models?)\b", re.I)
+# Words that put a question in AccessBot's field at all (used for borderline relevance).
+ACCESS_CONTEXT = re.compile(
+    r"\b(access|acess|api|apis|program(me)?s?|apply|labs?|safeguards?|refus\w*|credits?|weights"
+    r"|evaluat\w*|evals?|safety|alignment|interp\w*|researchers?|frontier|model access"
+    r"|outsiders?|insiders?|release\w*)\b", re.I)
 # How needs map onto the five mechanisms of the access gap.
 NEED_TO_BOTTLENECK = {
     "credits": "costs-rate-limits", "rate-limits": "costs-rate-limits", "compute": "costs-rate-limits",
@@ -86,8 +103,9 @@ NEED_TO_BOTTLENECK = {
 }
 _BOTTLENECK_WORDS = {
     "non-release": r"non-?release|not released|never released|withheld|no public release",
-    "deployment-lag": r"deployment lag|months? (late|later|behind|after)|release lag"
-                      r"|lags? behind|weeks? (late|later|behind)|released late",
+    "deployment-lag": r"deployment lag|months? (late|later|behind|after|before)|release lag"
+                      r"|lags? behind|weeks? (late|later|behind|before)|released late"
+                      r"|internal(ly)? (use|deploy\w*)",
     "safeguards": r"safeguards?|refus\w*|classifiers?|blocked",
     "costs-rate-limits": r"costs?\b|rate[- ]?limits?|expensive|afford\w*|pric\w*",
     "elicitation": r"elicitation|scaffold\w*|fine[- ]?tun\w*",
@@ -103,6 +121,7 @@ DOMAIN_PATTERNS = _compile(_DOMAINS)
 NEED_PATTERNS = _compile(_NEEDS)
 REGION_PATTERNS = _compile(_REGIONS)
 BOTTLENECK_PATTERNS = _compile(_BOTTLENECK_WORDS)
+PROVIDER_PATTERNS = _compile(_PROVIDERS)
 
 
 def _matches(patterns: dict[str, re.Pattern[str]], text: str) -> tuple[str, ...]:
@@ -138,7 +157,13 @@ def read_profile(text: str, cards: Iterable[Card] = ()) -> Profile:
         bottlenecks=tuple(b for b in ("non-release", "deployment-lag", "safeguards",
                                       "costs-rate-limits", "elicitation") if b in bottlenecks),
         mentioned=mentioned_cards(text, cards),
+        providers=_matches(PROVIDER_PATTERNS, text),
     )
+
+
+def card_providers(card: Card) -> tuple[str, ...]:
+    """The labs a card's program belongs to, from its provider field."""
+    return _matches(PROVIDER_PATTERNS, card.provider)
 
 
 def merge(earlier: Profile, later: Profile) -> Profile:
@@ -157,4 +182,5 @@ def merge(earlier: Profile, later: Profile) -> Profile:
         regions=pick(earlier.regions, later.regions),
         bottlenecks=union(earlier.bottlenecks, later.bottlenecks),
         mentioned=union(earlier.mentioned, later.mentioned),
+        providers=pick(earlier.providers, later.providers),
     )

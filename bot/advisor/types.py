@@ -30,11 +30,12 @@ class Profile:
     regions: tuple[str, ...] = ()
     bottlenecks: tuple[str, ...] = ()
     mentioned: tuple[str, ...] = ()  # card ids named directly (by title or alias)
+    providers: tuple[str, ...] = ()  # labs whose models the asker uses (openai, anthropic, ...)
 
     @property
     def is_empty(self) -> bool:
         return not (self.kinds or self.domains or self.needs or self.regions
-                    or self.bottlenecks or self.mentioned)
+                    or self.bottlenecks or self.mentioned or self.providers)
 
 
 @dataclass(frozen=True)
