@@ -109,3 +109,17 @@ def index_info(collection: Collection) -> IndexInfo:
         documents=int(meta.get(DOCUMENTS, 0)),
     )
 
+
+def detach_embedded(settings: Settings) -> Any | None:
+    """Make the next open_client() build a new embedded Chroma for this path.
+
+    An embedded Chroma keeps its vector index in memory per process, so an index published
+    by another process (an `accessbot ingest` while a bot runs) is invisible to it, and
+    querying the new version's chunks fails. Returns the detached system, which the caller
+    stops once no query can still be using it; None in server mode.
+    """
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    if settings.chroma_url:
+        return None
+    return SharedSystemClient._identifier_to_system.pop(str(settings.chroma_path), None)

@@ -111,3 +111,54 @@ def test_a_second_ingest_refuses_while_one_runs(settings, embeddings, tmp_path):
         with pytest.raises(IngestBusy, match="another ingest is running"):
             run_ingest([docs], settings, embeddings, wait=False)
     assert run_ingest([docs], settings, embeddings, wait=False).added == 1
+
+
+@pytest.mark.slow
+def test_a_running_chat_answers_from_a_document_added_after_it_started(settings, embeddings, tmp_path):
+    import os
+    import threading
+    import time
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    write_card(docs, "alpha")
+    run_ingest([docs], settings, embeddings)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCESSBOT_")}
+    env["ACCESSBOT_DATA_DIR"] = str(settings.data_dir)
+    chat = subprocess.Popen([sys.executable, "-m", "bot.cli", "chat"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=ROOT, env=env)
+    output: list[str] = []
+
+    def read() -> None:
+        for line in chat.stdout:
+            output.append(line)
+
+    threading.Thread(target=read, daemon=True).start()
+
+    def turn(n: int) -> str:
+        """The text of answer n, once answer n+1 has begun or the chat has ended."""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            answers = "".join(output).split("accessbot> ")[1:]
+            if len(answers) > n or (len(answers) == n + 1 and "Bye." in answers[n]):
+                return answers[n]
+            time.sleep(0.1)
+        raise AssertionError(f"no answer {n}: {''.join(output)[-500:]}")
+
+    try:
+        chat.stdin.write(QUESTION.text + "\n")
+        chat.stdin.flush()
+        deadline = time.monotonic() + 60
+        while "accessbot> " not in "".join(output) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)
+        assert "Quantum" not in "".join(output)
+        quantum(docs)
+        assert run_ingest([docs], settings, embeddings).published
+        time.sleep(2.5)  # the chat looks for a new index version at most every 2 s
+        chat.stdin.write(QUESTION.text + "\n")
+        chat.stdin.close()
+        assert "Quantum Annealer Interpretability Access Scheme" in turn(1)
+    finally:
+        chat.wait(timeout=30)

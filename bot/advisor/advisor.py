@@ -73,6 +73,7 @@ class Advisor:
         self._today = today
         self._refresh_seconds = refresh_seconds
         self._snapshot: Snapshot | None = None
+        self._retired: object | None = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
 
@@ -125,8 +126,21 @@ class Advisor:
             collection = self._open()
             if store.index_info(collection).version == self._snapshot.version:
                 return False
+            detached = store.detach_embedded(self.settings)
+            if detached is not None:  # published by another process: read it from disk
+                collection = self._open()
             self._snapshot = Snapshot(collection, self.embeddings)
+            self._retire(detached)
             return True
+
+    def _retire(self, system: object | None) -> None:
+        """Stop the embedded Chroma detached two swaps ago: by now no query still uses it."""
+        if self._retired is not None:
+            try:
+                self._retired.stop()
+            except Exception:  # stopping a spent system must never cost an answer
+                log.debug("stopping a retired Chroma system failed", exc_info=True)
+        self._retired = system
 
     def status(self) -> dict[str, object]:
         """What `accessbot status` shows: the live version, its size, model and stale cards."""
