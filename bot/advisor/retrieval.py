@@ -21,6 +21,7 @@ from bot.cards import Card
 from bot.embeddings import AccessBotEmbeddings
 
 RRF_K = 60
+CURATED_BOOST = 1.15
 _STEMMER = Stemmer.Stemmer("english")
 
 
@@ -100,6 +101,9 @@ class Snapshot:
         for ranking in (dense, lexical):
             for rank, (cid, _) in enumerate(ranking):
                 fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        for cid in fused:  # curated cards beat loose posts that match about as well
+            if self.by_id[cid].meta.get(store.KIND) != "post":
+                fused[cid] *= CURATED_BOOST
         similarity = dict(dense)
         best = sorted(fused, key=fused.get, reverse=True)[:k]
         return [self._passage(cid, similarity.get(cid, 0.0), fused[cid]) for cid in best]
