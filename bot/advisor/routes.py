@@ -35,7 +35,9 @@ PROVIDER_LABELS = {"openai": "OpenAI", "anthropic": "Anthropic", "google": "Goog
                    "meta": "Meta"}
 FIT_THRESHOLD = 2.5
 MAX_ROUTES = 3
-ROUTE_MARGIN = 2.0  # routes scoring this far below the best one are left out
+MAX_RULED_OUT = 2
+ROUTE_MARGIN = 2.0
+NOTE_CHARS = 120  # longer status notes stay on the card; the answer cites it  # routes scoring this far below the best one are left out
 
 
 @dataclass
@@ -65,8 +67,8 @@ def _narrowness(allowed: tuple[str, ...]) -> float:
 def _closed_note(card: Card, cards: Mapping[str, Card], detail: bool = True) -> str:
     alternatives = [cards[a].title for a in card.alternative if a in cards]
     note = f"it is {card.status.replace('-', ' ')}"
-    if detail and card.status_note:
-        note += f" ({card.status_note})"
+    if detail and card.status_note and len(card.status_note) <= NOTE_CHARS:
+        note += f" ({card.status_note.rstrip('.')})"
     if alternatives:
         note += f"; try {_join(alternatives)} instead"
     return note
@@ -153,7 +155,7 @@ def decide_routes(profile: Profile, cards: Mapping[str, Card],
                  (d.card_id in profile.mentioned or (d.score >= FIT_THRESHOLD and
                                                      cards[d.card_id].is_closed)
                   or (d.score >= FIT_THRESHOLD and ("only covers" in d.why
-                                                     or "only open to" in d.why)))][:MAX_ROUTES]
+                                                     or "only open to" in d.why)))][:MAX_RULED_OUT]
     return fits, ruled_out
 
 
