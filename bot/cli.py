@@ -100,41 +100,36 @@ def _cmd_check(args: argparse.Namespace, settings) -> int:
 def _cmd_ingest(args: argparse.Namespace, settings) -> int:
     if args.check:
         return _cmd_check(args, settings)
+    from bot import operations
     from bot.embeddings import AccessBotEmbeddings
-    from ingest.pipeline import run_ingest, terminal_progress
+    from ingest.pipeline import terminal_progress
 
     embeddings = AccessBotEmbeddings(settings.embedding_model)
-    paths = args.paths or [settings.knowledge_path]
-    report = run_ingest(paths, settings, embeddings, progress=terminal_progress(),
-                        gate=None if args.force else _gate_for(paths, settings, embeddings))
+    result = operations.reingest(settings, embeddings, args.paths or None, force=args.force,
+                                 wait=True, progress=terminal_progress())
+    report = result.report
+    notice = operations.changes_notice(result.changes)
     if args.json:
-        print(json.dumps(report.to_dict()))
+        print(json.dumps({**report.to_dict(), "changes": [c.to_dict() for c in result.changes]}))
     else:
         print(f"ingest: {report.added} added, {report.updated} updated, {report.removed} removed, "
               f"{report.unchanged} unchanged ({report.chunks_written} chunks embedded, "
               f"{report.chunks_deleted} deleted)")
         for err in report.errors:
             print(f"  error: {err['path']}: {err['error']}", file=sys.stderr)
+        if notice:
+            print(notice)
     if not report.published:
         print("accessbot: the new version was NOT published; the previous one keeps serving. "
               "Eval gate:", file=sys.stderr)
         for line in report.gate_failures:
             print(f"  {line}", file=sys.stderr)
         print("Fix the cards, or publish anyway with `accessbot ingest --force`.", file=sys.stderr)
+    if notice and settings.notify_slack_channel:
+        from bot.transports.slack_admin import notify_from_cli
+
+        notify_from_cli(settings, notice)  # optional: logs a failure, never fails the ingest
     return 1 if report.errors or not report.published else 0
-
-
-def _gate_for(paths: list[Path], settings, embeddings):
-    """The eval gate applies when the curated knowledge base itself is being ingested."""
-    from bot import evaluation
-    from bot.settings import PROJECT_ROOT
-
-    cases = PROJECT_ROOT / "eval" / "questions.yaml"
-    thresholds = PROJECT_ROOT / "eval" / "thresholds.yaml"
-    knowledge = settings.knowledge_path.resolve()
-    if not cases.exists() or not any(Path(p).resolve() == knowledge for p in paths):
-        return None
-    return evaluation.ingest_gate(settings, embeddings, cases, thresholds)
 
 
 def _cmd_ask(args: argparse.Namespace, settings) -> int:

@@ -110,3 +110,35 @@ SLACK_UNREACHABLE = ("cannot reach Slack's Web API at {url} ({error}): check the
                      "or SLACK_API_URL if you set it")
 SLACK_LISTENING = "AccessBot Slack app listening on http://{host}:{port}/slack/events"
 SLACK_SOCKET_MODE = "AccessBot Slack app connecting in Socket Mode"
+
+# Streaming: shown under an answer while the LLM is still writing it
+STREAMING = "Still writing…"
+
+# Maintainers: re-ingest from chat, and the "what changed" notice
+REINGEST_NOT_ADMIN = ("Sorry, only AccessBot's maintainers can re-ingest the knowledge base "
+                      "(they are listed in the admin_user_ids setting).")
+REINGEST_STARTED = "Re-ingesting the knowledge base… I'll reply here with what changed."
+REINGEST_BUSY = "Another ingest is running on this index; try again when it finishes."
+REINGEST_DONE = ("Re-ingest finished: {added} added, {updated} updated, {removed} removed, "
+                 "{unchanged} unchanged.")
+REINGEST_LIVE = "Index version {version} is live; running bots switch to it within seconds."
+REINGEST_NOTHING = "No new version was published; version {version} keeps serving."
+REINGEST_ERRORS = "Documents that could not be read (their earlier version is kept):"
+REINGEST_REFUSED = ("The eval gate refused to publish the new version, so the previous one "
+                    "keeps serving. Fix the cards, or publish anyway with "
+                    "`accessbot ingest --force`:")
+REINGEST_LINE = "• {text}"
+REINGEST_DISCORD_DESCRIPTION = "Maintainers: re-ingest the knowledge base and report what changed"
+REINGEST_FAILED_LOG = "a re-ingest started from chat failed"
+CHANGES_HEADING = "What changed in AccessBot's knowledge base:"
+CHANGE_ADDED = "• New: {title} ({id})"
+CHANGE_REMOVED = "• Removed: {title} ({id})"
+CHANGE_UPDATED = "• {title} ({id}): {fields}"
+CHANGE_VALUE = "{label} {before} → {after}"
+CHANGE_TEXT = "{label} now: {after}"
+CHANGE_NONE = "(none)"
+CHANGES_MORE = "• … and {count} more"
+CHANGE_LABELS = {"status": "status", "status_note": "status note", "eligibility": "eligibility",
+                 "access": "access", "apply": "how to apply", "last_verified": "last verified"}
+NOTIFY_FAILED = "could not post the change notice to {platform} channel {channel}"
+NOTIFY_BAD_CHANNEL = "notify_discord_channel must be a channel id (digits), got {channel!r}"

@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     discord_channels: str = ""  # comma-separated channel ids; empty = every channel
     discord_reply_mode: str = Field("thread", pattern="^(thread|reply)$")
 
+    # Maintainers: who may re-ingest from chat ("slack:U123,discord:456"), and where the
+    # "what changed" notice after a re-ingest goes (channel ids; empty = no notice).
+    admin_user_ids: str = ""
+    notify_slack_channel: str = ""
+    notify_discord_channel: str = ""
+
     # Question log for `accessbot report` (bot/records.py); it lives in feedback_db.
     question_log: bool = True
     keep_question_text: str = Field("gaps", pattern="^(never|gaps|always)$")

@@ -72,3 +72,43 @@ def kb_copy(tmp_path: Path) -> Path:
     target = tmp_path / "knowledge"
     shutil.copytree(KNOWLEDGE, target)
     return target
+
+
+SMALL_KB = ("programs/anthropic-cvp.md", "programs/ndif.md", "bottlenecks/safeguards.md")
+TINY_EVAL = """\
+- id: t1
+  question: "We want to read and patch activations of Llama 3.1 70B for interpretability research, without our own GPUs. What can we use?"
+  routes: [ndif]
+  cite: [ndif]
+"""
+
+
+@pytest.fixture
+def small_kb(tmp_path: Path, embeddings, monkeypatch: pytest.MonkeyPatch):
+    """Settings over a three-card knowledge copy, ingested once, with a one-question eval
+    gate that this copy passes (the real eval set needs the whole knowledge base)."""
+    from bot import operations
+    from ingest.pipeline import run_ingest
+
+    knowledge = tmp_path / "knowledge"
+    for name in SMALL_KB:
+        (knowledge / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(KNOWLEDGE / name, knowledge / name)
+    (tmp_path / "questions.yaml").write_text(TINY_EVAL)
+    (tmp_path / "thresholds.yaml").write_text("route_recall: 0.5\ncitation_accuracy: 0.5\n")
+    monkeypatch.setattr(operations, "EVAL_CASES", tmp_path / "questions.yaml")
+    monkeypatch.setattr(operations, "EVAL_THRESHOLDS", tmp_path / "thresholds.yaml")
+    settings = make_settings(tmp_path / "data", knowledge_path=knowledge)
+    assert not run_ingest([knowledge], settings, embeddings).errors
+    return settings
+
+
+def edit_card(path: Path, **fields: str) -> None:
+    """Change front-matter fields of a card in place (`status="closed"`)."""
+    import re
+
+    text = path.read_text(encoding="utf-8")
+    for name, value in fields.items():
+        text, n = re.subn(rf"(?m)^{name}: .*$", f"{name}: {value}", text, count=1)
+        assert n == 1, name
+    path.write_text(text, encoding="utf-8")

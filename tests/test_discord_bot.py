@@ -279,7 +279,7 @@ class LongWinded:
     def check(self, question):
         return self.advisor.check(question)
 
-    def answer(self, question):
+    def answer(self, question, timings=None, on_delta=None):
         real = self.advisor.answer(question)
         citations = [dataclasses.replace(c, n=i + 1)
                      for i, c in enumerate(real.citations * (60 // max(len(real.citations), 1)))]
@@ -313,9 +313,9 @@ class Recording:
     def check(self, question):
         return self.advisor.check(question)
 
-    def answer(self, question):
+    def answer(self, question, timings=None, on_delta=None):
         self.threads.append(threading.get_ident())
-        return self.advisor.answer(question)
+        return self.advisor.answer(question, on_delta=on_delta)
 
 
 async def test_twenty_questions_at_once_keep_the_heartbeat_going(monkeypatch, advisor, bot_settings):
@@ -376,7 +376,7 @@ class Broken:
     def check(self, question):
         return question.text
 
-    def answer(self, question):
+    def answer(self, question, timings=None, on_delta=None):
         raise RuntimeError("index exploded at /srv/secret/path")
 
 
@@ -434,7 +434,7 @@ async def test_sync_registers_ask_globally_or_in_one_server(fake, advisor, bot_s
     path = (f"/applications/{BOT['id']}/commands" if scope == "global"
             else f"/applications/{BOT['id']}/guilds/{GUILD_ID}/commands")
     (put,) = [c for c in fake.calls if c[0] == "PUT"]
-    assert put[1] == path and [c.name for c in synced] == ["ask"]
+    assert put[1] == path and [c.name for c in synced] == ["ask", "reingest"]
     options = {o["name"]: (o["type"], o.get("required", False)) for o in put[2][0]["options"]}
     assert options == {"question": (3, True), "private": (5, False)}
     assert fake.identified == []          # registered without going online

@@ -75,4 +75,4 @@ async def test_an_admin_can_register_the_commands_for_one_server(tmp_path):
         await fake.stop()
     assert code == 0, err
     assert "/ask" in out and GUILD_ID in out
-    assert [c["name"] for c in fake.commands[GUILD_ID]] == ["ask"]
+    assert [c["name"] for c in fake.commands[GUILD_ID]] == ["ask", "reingest"]

@@ -275,7 +275,7 @@ def test_channel_allowlist(start, fake):
 class BrokenAdvisor:
     """Stands in for an advisor whose index just broke."""
 
-    def answer(self, question: Question):
+    def answer(self, question: Question, timings=None, on_delta=None):
         raise RuntimeError("chroma exploded at /srv/private/path")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -17,13 +18,14 @@ from dataclasses import dataclass
 import discord
 from discord import app_commands
 
-from bot import messages
+from bot import messages, operations
 from bot.advisor import Advisor, Answer, Question, QuestionError, Turn
 from bot.feedback import FeedbackStore
 from bot.ratelimit import RateLimiter
 from bot.settings import Settings, id_set
 from bot.transports import discord_render as render
 from bot.transports.discord_history import dm_turns, mentions_bot, question_text, thread_turns
+from bot.transports.streaming import LoopStream
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +111,40 @@ def ask_command(bot: "AccessBot") -> app_commands.Command:
     return ask
 
 
+def reingest_command(bot: "AccessBot") -> app_commands.Command:
+    """`/reingest`: maintainers (admin_user_ids) re-ingest the knowledge base from Discord."""
+
+    @app_commands.command(name="reingest", description=messages.REINGEST_DISCORD_DESCRIPTION)
+    async def reingest(interaction: discord.Interaction) -> None:
+        await bot.reingest(interaction)
+
+    return reingest
+
+
+class LiveReply:
+    """The message showing a streamed answer as it grows: posted on the first update, edited
+    on the next ones; send_reply then turns it into the final answer."""
+
+    def __init__(self, where: Destination) -> None:
+        self.where = where
+        self.message: discord.Message | None = None
+
+    async def show(self, text: str) -> None:
+        embed = render.partial_embed(text)
+        if self.message is None:
+            self.message = await self.where.channel.send(
+                embed=embed, reference=self.where.reply_to, mention_author=False,
+                allowed_mentions=NO_MENTIONS)
+        else:
+            await self.message.edit(embed=embed, allowed_mentions=NO_MENTIONS)
+
+
+async def _show_original(interaction: discord.Interaction, title: str, text: str) -> None:
+    """The /ask answer so far, in the deferred response the final answer will fill."""
+    await interaction.edit_original_response(embed=render.partial_embed(text, title),
+                                             allowed_mentions=NO_MENTIONS)
+
+
 class AccessBot(discord.Client):
     """Translates Discord events into advisor calls; owns no knowledge of its own."""
 
@@ -125,6 +161,7 @@ class AccessBot(discord.Client):
         self.allowed_channels = id_set(settings.discord_channels)
         self.tree = app_commands.CommandTree(self)
         self.tree.add_command(ask_command(self))
+        self.tree.add_command(reingest_command(self))
         self.tree.on_error = self._on_command_error
         self.feedback_view = FeedbackView(feedback)
 
@@ -189,9 +226,12 @@ class AccessBot(discord.Client):
             return
         question = dataclasses.replace(question, history=await self.history(message, how))
         where = await self.destination(message, how, question.text)
+        live = LiveReply(where)
+        stream = LoopStream(asyncio.get_running_loop(), live.show)
         async with where.channel.typing():
-            reply = await self.consult(question)
-        await self.send_reply(where, reply)
+            reply = await self.consult(question, stream)
+        await stream.close()  # the final answer (perhaps the extractive fallback) lands last
+        await self.send_reply(where, reply, shown=live.message)
 
     async def history(self, message: discord.Message, how: str) -> tuple[Turn, ...]:
         if how == "thread":
@@ -215,27 +255,39 @@ class AccessBot(discord.Client):
             return Destination(message.channel, message)
         return Destination(thread)
 
-    async def consult(self, question: Question) -> Answer | str:
+    async def consult(self, question: Question,
+                      on_delta: Callable[[str], None] | None = None) -> Answer | str:
         """The advisor's answer, computed off the event loop (the gateway heartbeat must keep
         going); or what to tell the user."""
         loop = asyncio.get_running_loop()
+        answer = functools.partial(self.advisor.answer, question, on_delta=on_delta)
         try:
-            return await loop.run_in_executor(self.advisor_pool, self.advisor.answer, question)
+            return await loop.run_in_executor(self.advisor_pool, answer)
         except QuestionError as exc:
             return str(exc)
         except Exception:
             log.exception(messages.DISCORD_ADVISOR_FAILED)
             return messages.APOLOGY
 
-    async def send_reply(self, where: Destination, reply: Answer | str) -> None:
-        """An answer as embed pages (buttons on the last), or a short plain message."""
+    async def send_reply(self, where: Destination, reply: Answer | str,
+                         shown: discord.Message | None = None) -> None:
+        """An answer as embed pages (buttons on the last), or a short plain message; the
+        first page replaces the streamed answer when one was `shown`."""
         if isinstance(reply, str):
+            if shown is not None:
+                await shown.edit(content=render.content(reply), embeds=[],
+                                 allowed_mentions=NO_MENTIONS)
+                return
             await where.channel.send(render.content(reply), reference=where.reply_to,
                                      mention_author=False, allowed_mentions=NO_MENTIONS)
             return
         pages = render.answer_messages(reply)
         for i, embeds in enumerate(pages):
             last = i == len(pages) - 1
+            if i == 0 and shown is not None:
+                await shown.edit(embeds=embeds, view=self.feedback_view if last else None,
+                                 allowed_mentions=NO_MENTIONS)
+                continue
             await where.channel.send(embeds=embeds, reference=where.reply_to if i == 0 else None,
                                      view=self.feedback_view if last else discord.utils.MISSING,
                                      mention_author=False, allowed_mentions=NO_MENTIONS)
@@ -251,15 +303,18 @@ class AccessBot(discord.Client):
                                                     allowed_mentions=NO_MENTIONS)
             return
         await interaction.response.defer(thinking=True, ephemeral=private)  # "is thinking…"
+        stream = LoopStream(asyncio.get_running_loop(),
+                            functools.partial(_show_original, interaction, text))
         reply = await self.consult(Question(text=text, platform=PLATFORM,
-                                            user_id=str(interaction.user.id)))
+                                            user_id=str(interaction.user.id)), stream)
+        await stream.close()
         await self.send_interaction_reply(interaction, reply, text, private)
 
     async def send_interaction_reply(self, interaction: discord.Interaction,
                                      reply: Answer | str, text: str, private: bool) -> None:
         """Fill in the deferred response; further pages go out as follow-ups."""
         if isinstance(reply, str):
-            await interaction.edit_original_response(content=render.content(reply),
+            await interaction.edit_original_response(content=render.content(reply), embeds=[],
                                                      allowed_mentions=NO_MENTIONS)
             return
         pages = render.answer_messages(reply, title=text)  # a slash command hides the question
@@ -270,6 +325,40 @@ class AccessBot(discord.Client):
             await interaction.followup.send(
                 embeds=embeds, ephemeral=private, allowed_mentions=NO_MENTIONS,
                 view=view if i == len(pages) else discord.utils.MISSING)
+
+    # ---------------- /reingest ----------------
+    async def reingest(self, interaction: discord.Interaction) -> None:
+        """Maintainers only. The ingest runs in a worker thread, so the gateway heartbeat
+        keeps going; the summary fills the private deferred response."""
+        if not operations.is_admin(self.settings, PLATFORM, str(interaction.user.id)):
+            await interaction.response.send_message(
+                render.plain_content(messages.REINGEST_NOT_ADMIN), ephemeral=True,
+                allowed_mentions=NO_MENTIONS)
+            return
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        reply, notice = await asyncio.to_thread(operations.reingest_from_chat, self.settings,
+                                                self.advisor.embeddings)
+        await interaction.edit_original_response(content=render.plain_content(reply),
+                                                 allowed_mentions=NO_MENTIONS)
+        if notice:
+            await self.post_notice(notice)
+
+    async def post_notice(self, notice: str) -> bool:
+        """The change notice in notify_discord_channel; best effort (the ingest is done)."""
+        channel = self.settings.notify_discord_channel.strip()
+        if not channel:
+            return False
+        if not channel.isdigit():
+            log.warning(messages.NOTIFY_BAD_CHANNEL.format(channel=channel))
+            return False
+        try:
+            await self.get_partial_messageable(int(channel)).send(
+                render.plain_content(notice), allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException as exc:
+            log.warning(messages.NOTIFY_FAILED.format(platform="Discord", channel=channel)
+                        + f" (HTTP {exc.status})")
+            return False
+        return True
 
     async def _on_command_error(self, interaction: discord.Interaction,
                                 error: app_commands.AppCommandError) -> None:

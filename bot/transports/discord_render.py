@@ -74,6 +74,12 @@ def content(text: str) -> str:
     return trim(text, CONTENT)
 
 
+def plain_content(text: str) -> str:
+    """Our own plain text with card titles and ids in it (reports, notices), markdown
+    escaped so names like recall_at_5 show as written, within the content limit."""
+    return content(discord.utils.escape_markdown(text))
+
+
 def thread_name(question: str) -> str:
     """A thread title from the question: one line, at most 100 characters."""
     return trim(" ".join(question.split()), THREAD_NAME, mark="…") or messages.DISCORD_THREAD_NAME
@@ -160,6 +166,15 @@ def answer_messages(answer: Answer, title: str = "") -> list[list[discord.Embed]
     if footer:
         embeds[-1].set_footer(text=footer)
     return _pack(embeds)
+
+
+def partial_embed(text: str, title: str = "") -> discord.Embed:
+    """The answer so far while the LLM writes it: escaped like a final answer, one embed
+    within the limits, marked as still being written."""
+    embed = discord.Embed(description=trim(markdown(text), DESCRIPTION), colour=COLOUR)
+    if title:
+        embed.title = trim(" ".join(title.split()), TITLE)
+    return embed.set_footer(text=messages.STREAMING)
 
 
 def _description_embeds(text: str, colour: discord.Colour) -> list[discord.Embed]:

@@ -11,6 +11,7 @@ import argparse
 import logging
 import re
 import sys
+from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from socketserver import ThreadingMixIn
 from typing import Any
@@ -21,14 +22,16 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import messages
+from bot import messages, operations
 from bot.advisor import Advisor, Answer, Question, QuestionError, Turn
 from bot.feedback import FeedbackStore
 from bot.ratelimit import RateLimiter
 from bot.settings import Settings, id_set
+from bot.transports import slack_admin
 from bot.transports import slack_render as render
 from bot.transports.slack_credentials import CredentialError, credentials, verify_token
 from bot.transports.slack_state import ShareBox, ThreadMemory
+from bot.transports.streaming import Throttle
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,7 @@ EVENTS_PATH = "/slack/events"
 DM_CONTEXT_SECONDS = 30 * 60  # a DM question after a long pause starts a new conversation
 ANSWER_WORKERS = 4
 _ANSWERED_SUBTYPES = {None, "file_share", "thread_broadcast"}
+REINGEST_WORDS = {"reingest", "re-ingest"}
 Reply = tuple[str, list[dict[str, Any]], Answer | None]
 
 
@@ -46,6 +50,7 @@ class SlackAnswerer:
     def __init__(self, advisor: Advisor, settings: Settings, feedback: FeedbackStore,
                  limiter: RateLimiter, executor: Executor) -> None:
         self.advisor = advisor
+        self.settings = settings
         self.allowed_channels = id_set(settings.slack_channels)
         self.feedback = feedback
         self.limiter = limiter
@@ -57,10 +62,10 @@ class SlackAnswerer:
         """Direct messages always; channels when the allowlist is empty or names them."""
         return not self.allowed_channels or channel in self.allowed_channels or channel.startswith("D")
 
-    def compose(self, question: Question) -> Reply:
+    def compose(self, question: Question, on_delta: Callable[[str], None] | None = None) -> Reply:
         """(text, blocks, answer) for the reply; a failure becomes a short apology."""
         try:
-            answer = self.advisor.answer(question)
+            answer = self.advisor.answer(question, on_delta=on_delta)
         except QuestionError as exc:
             return render.escape(str(exc)), render.plain_blocks(str(exc)), None
         except Exception:
@@ -89,7 +94,11 @@ class SlackAnswerer:
 
     def _finish(self, client: WebClient, channel: str, ts: str, question: Question,
                 key: tuple[str, str]) -> None:
-        text, blocks, answer = self.compose(question)
+        stream = Throttle(lambda so_far: client.chat_update(
+            channel=channel, ts=ts, text=render.partial_text(so_far),
+            blocks=render.partial_blocks(so_far)))
+        text, blocks, answer = self.compose(question, on_delta=stream)
+        stream.close()  # the final answer (perhaps the extractive fallback) is shown last
         try:
             client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
         except Exception:
@@ -195,14 +204,18 @@ def _on_thread_message(bot: SlackAnswerer, event: dict[str, Any], client: WebCli
 
 
 def register_command(app: App, bot: SlackAnswerer) -> None:
-    """`/accessbot QUESTION` (private answer with a share button) and `/accessbot help`."""
+    """`/accessbot QUESTION` (private answer with a share button), `/accessbot help`, and
+    `/accessbot reingest` for maintainers."""
 
     @app.command("/accessbot")
-    def on_command(ack: Any, command: dict[str, Any], respond: Any) -> None:
+    def on_command(ack: Any, command: dict[str, Any], respond: Any, client: WebClient) -> None:
         text = render.question_text(command.get("text", ""))
         if text.lower() in {"", "help", "?"}:
             ack(text=render.escape(messages.SLACK_HELP),
                 blocks=render.plain_blocks(messages.SLACK_HELP), response_type="ephemeral")
+            return
+        if text.lower() in REINGEST_WORDS:
+            _on_reingest(bot, ack, command["user_id"], respond, client)
             return
         if not bot.allowed(command.get("channel_id", "")):
             ack(text=render.escape(messages.NOT_ALLOWED_HERE), response_type="ephemeral")
@@ -217,7 +230,18 @@ def register_command(app: App, bot: SlackAnswerer) -> None:
         bot.executor.submit(_answer_command, bot, question, respond)
 
 
+def _on_reingest(bot: SlackAnswerer, ack: Any, user: str, respond: Any, client: WebClient) -> None:
+    """`/accessbot reingest`: maintainers only; acknowledged now, the ingest runs in the pool."""
+    if not operations.is_admin(bot.settings, PLATFORM, user):
+        ack(text=render.escape(messages.REINGEST_NOT_ADMIN), response_type="ephemeral")
+        return
+    ack(text=render.escape(messages.REINGEST_STARTED), response_type="ephemeral")
+    bot.executor.submit(slack_admin.run_reingest, bot.settings, bot.advisor.embeddings,
+                        respond, client)
+
+
 def _answer_command(bot: SlackAnswerer, question: Question, respond: Any) -> None:
+    # No streaming here: a command's response_url takes only five messages.
     text, blocks, answer = bot.compose(question)
     if answer is not None:
         blocks = render.answer_blocks(answer, share_key=bot.shares.put(question.text, answer))

@@ -61,6 +61,19 @@ def credentials() -> SlackCredentials:
     return SlackCredentials(bot_token, secret, app_token, api_url or WebClient.BASE_URL)
 
 
+def notifier_client() -> WebClient | None:
+    """A Web API client for posting notices outside the app (`accessbot ingest`), or None
+    when SLACK_BOT_TOKEN is not set. Needs no signing secret or app token."""
+    token = _variable("SLACK_BOT_TOKEN", required=False)
+    if not token:
+        return None
+    api_url = _variable("SLACK_API_URL", required=False)
+    if api_url and not api_url.endswith("/"):
+        api_url += "/"
+    return WebClient(token=token, base_url=api_url or WebClient.BASE_URL, timeout=10,
+                     retry_handlers=[])
+
+
 def verify_token(token: str, api_url: str) -> None:
     """Ask Slack whether the bot token works, so a bad one fails now, in one line."""
     quiet = logging.Logger("accessbot.slack.verify", level=logging.CRITICAL)  # we say it once

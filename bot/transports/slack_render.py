@@ -231,6 +231,17 @@ def answer_text(answer: Answer) -> str:
     return trim(escape(answer.text), MESSAGE_CHARS)
 
 
+def partial_text(text: str) -> str:
+    """The message text while the LLM is still writing: escaped and within limits."""
+    return trim(escape(text), MESSAGE_CHARS)
+
+
+def partial_blocks(text: str) -> list[Block]:
+    """The answer so far, escaped like a final answer, marked as still being written."""
+    sections = [section(piece) for piece in split_text(escape(text))]
+    return fit_blocks(sections, [context(f"_{escape(messages.STREAMING)}_")])
+
+
 def shared_heading(question: str) -> list[Block]:
     """Shown above an answer shared from /accessbot: what was asked."""
     return [context(f"{escape(messages.SLACK_ASKED)} {escape(trim(question, 500))}")]

@@ -124,6 +124,12 @@ def slash_ask(question: str, private: bool | None = None, author: dict[str, Any]
     return _interaction(2, data, author, channel_id, guild)
 
 
+def slash_reingest(author: dict[str, Any] = ALICE, channel_id: str = CHANNEL_ID) -> dict[str, Any]:
+    """INTERACTION_CREATE for `/reingest` (no options)."""
+    data = {"id": "700000000000000008", "name": "reingest", "type": 1}
+    return _interaction(2, data, author, channel_id, True)
+
+
 def button_click(custom_id: str, on_message: dict[str, Any],
                  author: dict[str, Any] = ALICE) -> dict[str, Any]:
     """INTERACTION_CREATE for a click on a button of a message the bot sent."""
@@ -284,7 +290,8 @@ class FakeDiscord:
         if parts[-1] in ("typing", "@me") and method in ("POST", "PUT"):   # typing, reactions
             return self._no_content
         return {("POST", 3): self._post_message, ("GET", 3): self._history,
-                ("GET", 4): self._get_message, ("POST", 5): self._start_thread,
+                ("GET", 4): self._get_message, ("PATCH", 4): self._edit_message,
+                ("POST", 5): self._start_thread,
                 }.get((method, len(parts)))
 
     async def _me(self, req, parts, body) -> web.Response:
@@ -335,6 +342,21 @@ class FakeDiscord:
         if found is None or found["channel_id"] != parts[1]:
             return jresp({"message": "Unknown Message", "code": 10008}, status=404)
         return jresp(found)
+
+    async def _edit_message(self, req, parts, body) -> web.Response:
+        found = self.messages.get(parts[3])
+        if found is None or found["channel_id"] != parts[1]:
+            return jresp({"message": "Unknown Message", "code": 10008}, status=404)
+        for key in ("content", "embeds", "components"):
+            if key in (body or {}):
+                found[key] = body[key] if body[key] is not None else ("" if key == "content" else [])
+        found["edited_timestamp"] = timestamp()
+        return jresp(found)
+
+    def edits_of(self, message_id: str) -> list[dict[str, Any]]:
+        """The bodies of every edit the bot made to one of its channel messages."""
+        return [c[2] for c in self.calls if c[0] == "PATCH" and c[1].startswith("/channels/")
+                and c[1].endswith(f"/messages/{message_id}")]
 
     async def _start_thread(self, req, parts, body) -> web.Response:
         thread = {"id": parts[3], "type": 11, "guild_id": GUILD_ID, "parent_id": parts[1],

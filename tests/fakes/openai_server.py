@@ -15,8 +15,10 @@ from typing import Any
 
 
 class FakeOpenAI:
-    def __init__(self) -> None:
+    def __init__(self, chunk_delay: float = 0.005) -> None:
+        """chunk_delay: seconds between streamed words (raise it to make a stream last)."""
         self.requests: list[dict[str, Any]] = []
+        self.chunk_delay = chunk_delay
         self._queue: deque[tuple[str, Any]] = deque()
         self._last: tuple[str, Any] = ("answer", "OK [1]")
         self._stop = threading.Event()
@@ -69,7 +71,7 @@ class FakeOpenAI:
                                                         "finish_reason": None}]}
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                     self.wfile.flush()
-                    time.sleep(0.005)
+                    time.sleep(fake.chunk_delay)
                 done = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
                         "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
                 self.wfile.write(f"data: {json.dumps(done)}\n\ndata: [DONE]\n\n".encode())
