@@ -76,6 +76,7 @@ DISCORD_VERIFIED = "last verified {date}"
 DISCORD_MORE_SOURCES = "… and {count} more sources (trimmed)"
 DISCORD_CONTINUED = "(continued)"
 DISCORD_FOOTER = "Cards: {cards}"
+DISCORD_ANSWER_REF = "answer {id}"
 DISCORD_THREAD_NAME = "AccessBot answer"
 
 # Slack

@@ -247,6 +247,8 @@ async def test_button_clicks_are_stored_and_acknowledged_even_after_a_restart(fa
     routes = [r.card_id for r in advisor.answer(Question(text=CYBER)).routes]
     assert [(r["platform"], r["message_ref"], r["helpful"], r["cards"]) for r in rows] == [
         ("discord", answer["id"], 0, ",".join(routes))]   # the second click changed the vote
+    footer = answer["embeds"][-1]["footer"]["text"]     # the vote links to the question log
+    assert rows[0]["answer_id"] and footer.endswith(f"answer {rows[0]['answer_id']}")
 
 
 # ---------------------------------------------------------------- safety and limits

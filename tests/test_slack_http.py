@@ -219,6 +219,7 @@ def test_feedback_clicks_are_stored_with_the_cards_and_acknowledged(start, fake,
     assert len(rows) == 1  # one vote per user; the second click changed it
     answer_id = value.partition(":")[0]  # the answer's id in the question log
     assert rows[0]["helpful"] == 0 and rows[0]["message_ref"] == answer_id and answer_id
+    assert rows[0]["answer_id"] == answer_id  # joinable to the question log
     assert set(rows[0]["cards"].split(",")) == {c.card_id for c in expected.citations} | {
         r.card_id for r in expected.routes}
     assert "U2" not in json.dumps(rows)  # user ids are stored hashed

@@ -70,8 +70,9 @@ class FeedbackView(discord.ui.View):
         answer = interaction.message  # the answer the buttons sit under
         ref = str(answer.id if answer else interaction.id)
         cards = render.cards_from_embeds(answer.embeds) if answer else ()
+        answer_id = render.answer_id_from_embeds(answer.embeds) if answer else ""
         await asyncio.to_thread(self.store.record, PLATFORM, ref, str(interaction.user.id),
-                                helpful, cards)
+                                helpful, cards, answer_id)
         await interaction.response.send_message(messages.FEEDBACK_THANKS, ephemeral=True,
                                                 allowed_mentions=NO_MENTIONS)
 

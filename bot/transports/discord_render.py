@@ -38,6 +38,8 @@ TRIM_MARK = f"… {messages.TRIMMED}"
 _HEADINGS = {v for k, v in vars(messages).items() if k.endswith("_HEADING") and isinstance(v, str)}
 _LIST_MARKER = re.compile(r"^(\s*(?:[-*]|\d+\.)\s+)?(.*)$", re.S)
 _FOOTER_PREFIX = messages.DISCORD_FOOTER.split("{", 1)[0]
+_FOOTER_JOIN = " · "
+_ANSWER_REF = re.compile(re.escape(messages.DISCORD_ANSWER_REF.split("{", 1)[0]) + r"([0-9a-f]{8,32})$")
 
 
 def trim(text: str, limit: int, mark: str = TRIM_MARK) -> str:
@@ -134,19 +136,38 @@ def source_fields(citations: Sequence[Citation]) -> list[tuple[str, str]]:
 
 
 def footer_text(answer: Answer) -> str:
-    """Names the route cards, so a feedback click can be tied to them even after a restart."""
+    """Names the answer and its route cards, so a feedback click can be tied to the
+    question log and the cards even after a restart (the buttons' ids are fixed)."""
+    ref = messages.DISCORD_ANSWER_REF.format(id=answer.id)
     cards = [r.card_id for r in answer.routes]
-    return trim(messages.DISCORD_FOOTER.format(cards=", ".join(cards)), FOOTER_ROOM) if cards else ""
+    if not cards:
+        return ref
+    listed = trim(messages.DISCORD_FOOTER.format(cards=", ".join(cards)),
+                  FOOTER_ROOM - len(ref) - len(_FOOTER_JOIN))
+    return f"{listed}{_FOOTER_JOIN}{ref}"
+
+
+def _footers(embeds: Iterable[discord.Embed]) -> list[str]:
+    return [embed.footer.text for embed in embeds if embed.footer and embed.footer.text]
 
 
 def cards_from_embeds(embeds: Iterable[discord.Embed]) -> tuple[str, ...]:
     """The card ids footer_text() put on an answer we sent."""
-    for embed in embeds:
-        text = embed.footer.text or ""
-        if text.startswith(_FOOTER_PREFIX):
-            cards = text[len(_FOOTER_PREFIX):].removesuffix(TRIM_MARK)
+    for text in _footers(embeds):
+        listed = text.split(_FOOTER_JOIN, 1)[0]
+        if listed.startswith(_FOOTER_PREFIX):
+            cards = listed[len(_FOOTER_PREFIX):].removesuffix(TRIM_MARK)
             return tuple(c.strip() for c in cards.split(",") if c.strip())
     return ()
+
+
+def answer_id_from_embeds(embeds: Iterable[discord.Embed]) -> str:
+    """The Answer.id footer_text() put on an answer we sent ('' for older messages)."""
+    for text in _footers(embeds):
+        match = _ANSWER_REF.search(text)
+        if match:
+            return match.group(1)
+    return ""
 
 
 def answer_messages(answer: Answer, title: str = "") -> list[list[discord.Embed]]:

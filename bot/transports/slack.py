@@ -263,7 +263,7 @@ def register_actions(app: App, bot: SlackAnswerer) -> None:
         ts = container.get("message_ts", "")
         answer_id, cards = render.read_feedback_value(action.get("value", ""))
         bot.feedback.record(PLATFORM, answer_id or f"{channel}:{ts}", body["user"]["id"],
-                            action["action_id"] == render.HELPFUL, cards)
+                            action["action_id"] == render.HELPFUL, cards, answer_id=answer_id)
         _acknowledge_feedback(body, client, respond, channel, ts)
 
     @app.action(render.SHARE)
