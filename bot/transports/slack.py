@@ -323,6 +323,9 @@ def build_app(advisor: Advisor, settings: Settings, client: WebClient,
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 resets connections when Slack delivers a burst
+    # of events at once; the OS caps this at net.core.somaxconn anyway.
+    request_queue_size = 128
 
 
 class _QuietHandler(WSGIRequestHandler):

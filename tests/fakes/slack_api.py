@@ -30,6 +30,10 @@ class Call:
     headers: dict[str, str]
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # bursts of 20+ calls at once, as Slack itself would take
+
+
 class FakeSlackAPI:
     def __init__(self) -> None:
         self.calls: list[Call] = []
@@ -38,7 +42,7 @@ class FakeSlackAPI:
         self._messages: dict[str, list[dict[str, Any]]] = {}
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self.server = _Server(("127.0.0.1", 0), _handler_for(self))
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
         self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
