@@ -1,90 +1,95 @@
 """Warm `ask` latency in extractive mode, split by stage. A script, not a test.
 
 Builds a private index of knowledge/ in a temporary folder, loads the model once, then
-answers every eval question (or a built-in list) several times and prints p50/p95/p99.
+answers every single-turn eval question several rounds over and prints p50/p95/p99 of the
+whole answer and of each stage (Advisor.answer(..., timings=) fills embed, dense,
+lexical, routes, compose; "other" is the rest: reading the question, fusion, checks).
+The floor is the query embedding alone, measured on the same questions.
 
     .venv/bin/python benchmarks/ask_latency.py [--rounds 5]
 """
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+from common import Timer, build_kb_index, eval_questions, median, ms, note, percentile, table
 
-FALLBACK = [
-    "Fable's cyber safeguards keep refusing our AI control experiments, is there a way around that?",
-    "We're an academic interp lab and need activations from a 70B model",
-    "Can we still fine-tune OpenAI models for our evals?",
-    "How do third-party evaluators get helpful-only access under the EU code of practice?",
-    "API costs are eating our small nonprofit's budget, any credit programs?",
-    "What's a good banana bread recipe?",
-]
+STAGES = ("embed", "dense", "lexical", "routes", "compose", "other")
+TARGET_P50, TARGET_P95 = 0.030, 0.080
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+def measure(advisor, questions: list[str],
+            rounds: int) -> tuple[list[float], dict[str, list[float]], list[float]]:
+    """(answer seconds, seconds per stage, p50 of each round)."""
+    from bot.advisor import Question
+
+    totals: list[float] = []
+    stages: dict[str, list[float]] = {s: [] for s in STAGES}
+    round_p50: list[float] = []
+    for _ in range(rounds):
+        this_round = []
+        for text in questions:
+            timings: dict[str, float] = {}
+            started = time.perf_counter()
+            advisor.answer(Question(text), timings=timings)
+            took = time.perf_counter() - started
+            this_round.append(took)
+            timings["other"] = max(0.0, took - sum(timings.values()))
+            for stage in STAGES:
+                stages[stage].append(timings.get(stage, 0.0))
+        totals += this_round
+        round_p50.append(percentile(this_round, 50))
+    return totals, stages, round_p50
 
 
-def questions() -> list[str]:
-    path = ROOT / "eval" / "questions.yaml"
-    if path.exists():
-        from bot.evaluation import load_cases
-
-        return [c.question for c in load_cases(path) if not c.history]
-    return FALLBACK
+def embed_floor(model, questions: list[str], rounds: int) -> list[float]:
+    """The query embedding alone: what no answer can beat."""
+    took = []
+    for _ in range(rounds):
+        for text in questions:
+            with Timer() as t:
+                model.embed_one(text)
+            took.append(t.seconds)
+    return took
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     from bot.advisor import Advisor, Question
-    from bot.embeddings import AccessBotEmbeddings
-    from bot.settings import load_settings
-    from ingest.pipeline import run_ingest
 
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings(data_dir=Path(tmp))
-        embeddings = AccessBotEmbeddings(settings.embedding_model)
-        run_ingest([settings.knowledge_path], settings, embeddings)
-        advisor = Advisor(settings, embeddings)
-        asked = questions()
-        advisor.answer(Question(asked[0]))  # warm-up: snapshot, BM25, first inference
-        totals: list[float] = []
-        stages: dict[str, list[float]] = {}
-        for _ in range(args.rounds):
-            for text in asked:
-                timings: dict[str, float] = {}
-                start = time.perf_counter()
-                advisor.answer(Question(text), timings=timings)
-                totals.append(time.perf_counter() - start)
-                for stage, seconds in timings.items():
-                    stages.setdefault(stage, []).append(seconds)
+    with tempfile.TemporaryDirectory(prefix="accessbot-bench-") as tmp:
+        settings, model, _ = build_kb_index(Path(tmp) / "data")
+        advisor = Advisor(settings, model)
+        questions = eval_questions()
+        for text in questions[:5]:  # warm-up: snapshot, BM25, first inferences
+            advisor.answer(Question(text))
+        totals, stages, round_p50 = measure(advisor, questions, args.rounds)
+        floor = embed_floor(model, questions, args.rounds)
         chunks = len(advisor.snapshot.chunks)
-    ms = lambda s: f"{s * 1000:7.1f}"  # noqa: E731
-    print(f"warm ask latency, extractive mode: {len(totals)} answers, {len(asked)} questions x "
-          f"{args.rounds} rounds, {chunks} chunks")
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"{'':10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
-    print(f"{'total':10}{ms(percentile(totals, 50))}  {ms(percentile(totals, 95))}  "
-          f"{ms(percentile(totals, 99))}")
-    for stage in ("embed", "dense", "lexical", "routes", "compose"):
-        if stage in stages:
-            v = stages[stage]
-            print(f"{stage:10}{ms(percentile(v, 50))}  {ms(percentile(v, 95))}  {ms(percentile(v, 99))}")
-    print(f"mean total {statistics.mean(totals) * 1000:.1f} ms")
+
+    rows = [["answer (total)", ms(percentile(totals, 50)), ms(percentile(totals, 95)),
+             ms(percentile(totals, 99)), ms(statistics.mean(totals))]]
+    for stage in STAGES:
+        v = stages[stage]
+        rows.append([stage, ms(percentile(v, 50)), ms(percentile(v, 95)), ms(percentile(v, 99)),
+                     ms(statistics.mean(v))])
+    rows.append(["floor: embed_one alone", ms(percentile(floor, 50)), ms(percentile(floor, 95)),
+                 ms(percentile(floor, 99)), ms(statistics.mean(floor))])
+    table(f"Warm answer latency, extractive ({len(totals)} answers: {len(questions)} eval "
+          f"questions x {args.rounds} rounds, {chunks} chunks), ms",
+          ["stage", "p50", "p95", "p99", "mean"], rows)
+    p50, p95, f50 = percentile(totals, 50), percentile(totals, 95), percentile(floor, 50)
+    note(f"per-round p50: {', '.join(ms(x) for x in round_p50)} ms (median {ms(median(round_p50))})\n"
+         f"p50 is {p50 / f50:.2f}x the embedding floor ({ms(p50 - f50)} ms above it); "
+         f"embedding is {statistics.mean(stages['embed']) / statistics.mean(totals):.0%} of mean answer time\n"
+         f"target p50 < {ms(TARGET_P50)} ms: {'met' if p50 < TARGET_P50 else 'NOT met'}; "
+         f"target p95 < {ms(TARGET_P95)} ms: {'met' if p95 < TARGET_P95 else 'NOT met'}")
 
 
 if __name__ == "__main__":
