@@ -56,7 +56,7 @@ def cards_in_version(collection: Collection, version: int) -> dict[str, Card]:
     if version <= 0:
         return {}
     where = {"$and": [*store.in_version(version)["$and"], {store.CHUNK_INDEX: 0}]}
-    got = collection.get(where=where, include=["metadatas"])
+    got = store.read_all(collection, where, ["metadatas"])
     return {meta[store.DOC_ID]: Card.from_json(meta[store.CARD_JSON])
             for meta in got["metadatas"] or [] if meta.get(store.CARD_JSON)}
 

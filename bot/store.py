@@ -100,6 +100,27 @@ def existing_collection(
     return collection
 
 
+READ_BATCH = 5000  # SQLite allows 32,766 bound variables per statement
+
+
+def read_all(collection: Collection, where: dict[str, Any] | None,
+             include: list[str]) -> dict[str, list[Any]]:
+    """`collection.get` for any number of chunks.
+
+    chromadb's embedded store fails a get returning documents or metadatas for more than
+    ~32k rows ("too many SQL variables"), so read the ids first (that works at any size),
+    then the rest by id in batches.
+    """
+    ids = collection.get(where=where, include=[])["ids"]
+    out: dict[str, list[Any]] = {"ids": [], **{key: [] for key in include}}
+    for start in range(0, len(ids), READ_BATCH):
+        got = collection.get(ids=ids[start:start + READ_BATCH], include=include)
+        out["ids"] += got["ids"]
+        for key in include:
+            out[key] += list(got[key] or [])
+    return out
+
+
 def index_info(collection: Collection) -> IndexInfo:
     meta: dict[str, Any] = collection.metadata or {}
     return IndexInfo(

@@ -85,7 +85,7 @@ def _live_docs(collection: Collection, live: int) -> dict[str, dict[str, Any]]:
     docs: dict[str, dict[str, Any]] = {}
     if live == 0:
         return docs
-    got = collection.get(where=store.in_version(live), include=["metadatas"])
+    got = store.read_all(collection, store.in_version(live), ["metadatas"])
     for chunk_id, meta in zip(got["ids"], got["metadatas"] or []):
         doc = docs.setdefault(meta[store.DOC_ID], {
             "hash": meta.get(store.DOC_HASH), "path": meta.get(store.PATH), "chunks": [],

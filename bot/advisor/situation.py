@@ -6,6 +6,7 @@ maintainer can see why a question was read the way it was, and extend them.
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -128,6 +129,7 @@ def _matches(patterns: dict[str, re.Pattern[str]], text: str) -> tuple[str, ...]
     return tuple(key for key, pattern in patterns.items() if pattern.search(text))
 
 
+@functools.lru_cache(maxsize=4096)
 def _name_patterns(card: Card) -> list[re.Pattern[str]]:
     # Aliases count as names only when they look like one (CVP, NDIF, Glasswing), not
     # common words a card lists for retrieval (helpful-only, credits).
@@ -138,8 +140,10 @@ def _name_patterns(card: Card) -> list[re.Pattern[str]]:
 
 
 def mentioned_cards(text: str, cards: Iterable[Card]) -> tuple[str, ...]:
-    """Cards the question names by title or alias (e.g. 'CVP', 'NDIF')."""
-    return tuple(c.id for c in cards if any(p.search(text) for p in _name_patterns(c)))
+    """Curated cards the question names by title or alias (e.g. 'CVP', 'NDIF'). Loose
+    posts are left out: there can be thousands, and their titles are file names."""
+    return tuple(c.id for c in cards
+                 if c.kind != "post" and any(p.search(text) for p in _name_patterns(c)))
 
 
 def read_profile(text: str, cards: Iterable[Card] = ()) -> Profile:
