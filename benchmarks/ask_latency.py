@@ -4,8 +4,7 @@ Builds a private index of knowledge/ in a temporary folder, loads the model once
 answers every single-turn eval question several rounds over and prints p50/p95/p99 of the
 whole answer and of each stage (Advisor.answer(..., timings=) fills embed, dense,
 lexical, routes, compose; "other" is the rest: reading the question, fusion, checks).
-The floor is the query embedding alone, measured on the same questions. A last line
-repeats the run with two of the fixes in benchmarks/proposed_fixes.py patched in.
+The floor is the query embedding alone, measured on the same questions.
 
     .venv/bin/python benchmarks/ask_latency.py [--rounds 5]
 """
@@ -18,7 +17,6 @@ import time
 from pathlib import Path
 
 from common import Timer, build_kb_index, eval_questions, median, ms, note, percentile, table
-import proposed_fixes
 
 STAGES = ("embed", "dense", "lexical", "routes", "compose", "other")
 TARGET_P50, TARGET_P95 = 0.030, 0.080
@@ -73,8 +71,6 @@ def main() -> None:
             advisor.answer(Question(text))
         totals, stages, round_p50 = measure(advisor, questions, args.rounds)
         floor = embed_floor(model, questions, args.rounds)
-        with proposed_fixes.applied(("names", "dense")):  # an experiment, see that module
-            fixed, fixed_stages, _ = measure(advisor, questions, args.rounds)
         chunks = len(advisor.snapshot.chunks)
 
     rows = [["answer (total)", ms(percentile(totals, 50)), ms(percentile(totals, 95)),
@@ -93,12 +89,7 @@ def main() -> None:
          f"p50 is {p50 / f50:.2f}x the embedding floor ({ms(p50 - f50)} ms above it); "
          f"embedding is {statistics.mean(stages['embed']) / statistics.mean(totals):.0%} of mean answer time\n"
          f"target p50 < {ms(TARGET_P50)} ms: {'met' if p50 < TARGET_P50 else 'NOT met'}; "
-         f"target p95 < {ms(TARGET_P95)} ms: {'met' if p95 < TARGET_P95 else 'NOT met'}\n"
-         f"experiment, with proposed fixes 2 and 3 (benchmarks/proposed_fixes.py): p50 "
-         f"{ms(percentile(fixed, 50))} ms ({percentile(fixed, 50) / f50:.2f}x the floor), p95 "
-         f"{ms(percentile(fixed, 95))} ms, p99 {ms(percentile(fixed, 99))} ms; dense p50 "
-         f"{ms(percentile(fixed_stages['dense'], 50))} ms, other p50 "
-         f"{ms(percentile(fixed_stages['other'], 50))} ms")
+         f"target p95 < {ms(TARGET_P95)} ms: {'met' if p95 < TARGET_P95 else 'NOT met'}")
 
 
 if __name__ == "__main__":

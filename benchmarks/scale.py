@@ -28,7 +28,6 @@ from pathlib import Path
 
 from common import (PYTHON, Timer, clean_env, embeddings, eval_questions, kb_settings, median,
                     ms, note, percentile, table)
-import proposed_fixes
 
 RSS_TARGET_MB = 1200
 INCREMENTAL_TARGET = 2.0
@@ -40,11 +39,8 @@ STAGES = {  # ingest.pipeline function -> what it does
 
 
 # ----------------------------------------------------------------- the query child process
-def query_worker(data_dir: Path, rounds: int, questions: int, fixes: tuple[str, ...]) -> None:
-    """Runs in a fresh process: open the index, answer eval questions, report JSON.
-
-    Without fixes the index is opened as shipped; if that fails (more than 32,766 chunks,
-    see proposed_fixes.py) the error is reported and the run goes on with paged reads."""
+def query_worker(data_dir: Path, rounds: int, questions: int) -> None:
+    """Runs in a fresh process: open the index, answer eval questions, report JSON."""
     from bot.advisor import Advisor, Question
 
     def rss_mb() -> float:
@@ -57,52 +53,42 @@ def query_worker(data_dir: Path, rounds: int, questions: int, fixes: tuple[str, 
 
     settings = kb_settings(data_dir)
     model = embeddings()
-    model_rss, shipped_error = rss_mb(), ""
-    advisor = None
-    if not fixes:
-        try:
-            with Timer() as load:
-                advisor = Advisor(settings, model)
-                chunks = len(advisor.snapshot.chunks)
-        except Exception as exc:  # chromadb InternalError: too many SQL variables
-            shipped_error = f"{type(exc).__name__}: {str(exc)[-40:]}"
-            advisor, fixes = None, ("paged",)
-    with proposed_fixes.applied(fixes):
-        if advisor is None:
-            with Timer() as load:
-                advisor = Advisor(settings, model)
-                chunks = len(advisor.snapshot.chunks)
-        snapshot_rss = rss_mb()
-        asked = eval_questions()[:questions]
-        for text in asked[:3]:
-            advisor.answer(Question(text))
-        took, stages = [], {"embed": [], "dense": [], "lexical": [], "other": []}
-        for _ in range(rounds):
-            for text in asked:
-                timings: dict[str, float] = {}
-                with Timer() as t:
-                    advisor.answer(Question(text), timings=timings)
-                took.append(t.seconds)
-                timings["other"] = t.seconds - sum(timings.values())
-                for stage in stages:
-                    stages[stage].append(timings.get(stage, 0.0))
+    model_rss = rss_mb()
+    advisor = Advisor(settings, model)
+    with Timer() as load:
+        chunks = len(advisor.snapshot.chunks)
+    snapshot_rss = rss_mb()
+    asked = eval_questions()[:questions]
+    for text in asked[:3]:
+        advisor.answer(Question(text))
+    took, stages = [], {"embed": [], "dense": [], "lexical": [], "other": []}
+    for _ in range(rounds):
+        for text in asked:
+            timings: dict[str, float] = {}
+            with Timer() as t:
+                advisor.answer(Question(text), timings=timings)
+            took.append(t.seconds)
+            timings["other"] = t.seconds - sum(timings.values())
+            for stage in stages:
+                stages[stage].append(timings.get(stage, 0.0))
     print(json.dumps({
         "chunks": chunks, "snapshot_s": load.seconds, "answers": len(took),
         "p50": percentile(took, 50), "p95": percentile(took, 95),
         **{f"{s}_p50": percentile(v, 50) for s, v in stages.items()},
         "model_rss_mb": model_rss, "snapshot_rss_mb": snapshot_rss,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "shipped_error": shipped_error, "fixes": list(fixes),
     }))
 
 
-def run_queries(data_dir: Path, rounds: int, questions: int, fixes: tuple[str, ...]) -> dict:
+def run_queries(data_dir: Path, rounds: int, questions: int) -> dict:
+    """The worker's figures, or {"error": ...} when it failed (the run goes on)."""
     proc = subprocess.run([str(PYTHON), __file__, "--query-worker", str(data_dir),
-                           "--rounds", str(rounds), "--questions", str(questions),
-                           "--fixes", ",".join(fixes)], capture_output=True, text=True,
-                          env=clean_env(), timeout=900)
+                           "--rounds", str(rounds), "--questions", str(questions)],
+                          capture_output=True, text=True, env=clean_env(), timeout=900)
     if proc.returncode != 0:
-        raise SystemExit(f"query worker failed: {proc.stderr[-1500:]}")
+        last = (proc.stderr.strip().splitlines() or ["?"])[-1]
+        print(f"scale: query worker failed:\n{proc.stderr[-1500:]}", file=sys.stderr)
+        return {"error": last[-120:]}
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -167,42 +153,29 @@ def measure_corpus(size: int, work: Path, model, cache: dict, runs: int, query_s
           file=sys.stderr, flush=True)
     result: dict = {"size": size, "chunks": chunks, "build_s": build.seconds}
     if size in query_sizes:
-        result["query"] = [run_queries(settings.data_dir, rounds, questions, ()),
-                           run_queries(settings.data_dir, rounds, questions, proposed_fixes.ALL)]
+        result["query"] = run_queries(settings.data_dir, rounds, questions)
     clock = StageClock()
+    incremental, unchanged = [], []
     try:
-        result["ingest_error"] = ""
-        if chunks > proposed_fixes.SQLITE_VARIABLES:  # as shipped first: expected to fail
-            edit_one_post(root, 0)
-            try:
-                clock.run(root, settings, model)
-            except Exception as exc:  # chromadb InternalError: too many SQL variables
-                result["ingest_error"] = f"{type(exc).__name__}: {str(exc)[-60:]}"
-        incremental, unchanged = [], []
-        with proposed_fixes.applied(("paged",) if result["ingest_error"] else ()):
-            for n in range(runs):
-                edit_one_post(root, n)
-                report, seconds = clock.run(root, settings, model)
-                assert report.updated == 1 and report.chunks_written, report.to_dict()
-                incremental.append(seconds)
-                report, seconds = clock.run(root, settings, model)
-                assert not report.changed, report.to_dict()
-                unchanged.append(seconds)
+        for n in range(runs):
+            edit_one_post(root, n)
+            report, seconds = clock.run(root, settings, model)
+            assert report.updated == 1 and report.chunks_written, report.to_dict()
+            incremental.append(seconds)
+            report, seconds = clock.run(root, settings, model)
+            assert not report.changed, report.to_dict()
+            unchanged.append(seconds)
+    except Exception as exc:  # report it with the figures we have; the run goes on
+        result["ingest_error"] = f"{type(exc).__name__}: {str(exc)[-100:]}"
     finally:
         clock.close()
     result["incremental"], result["unchanged"] = incremental, unchanged
     return result
 
 
-def _variant(q: dict) -> str:
-    if not q["fixes"]:
-        return "as shipped"
-    if q["shipped_error"]:
-        return "as shipped + paged read (it fails without)"
-    return "with the 3 proposed fixes"
-
-
 def _stage_row(label: str, size: int, runs: list[dict[str, float]]) -> list[str]:
+    if not runs:
+        return [f"{size:,}", label, "failed", *["-"] * len(STAGES)]
     cells = [f"{median(r.get(name, 0.0) for r in runs):.2f}" for name in STAGES]
     return [f"{size:,}", label, f"{median(r['total'] for r in runs):.2f}", *cells]
 
@@ -215,11 +188,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="rounds of eval questions per query run")
     parser.add_argument("--questions", type=int, default=40, help="eval questions per query run")
     parser.add_argument("--query-worker", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--fixes", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.query_worker:
-        return query_worker(args.query_worker, args.rounds, args.questions,
-                            tuple(f for f in args.fixes.split(",") if f))
+        return query_worker(args.query_worker, args.rounds, args.questions)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     query_sizes = {int(s) for s in args.query_sizes.split(",") if s}
     model, cache, results = embeddings(), {}, []
@@ -228,42 +199,41 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="accessbot-bench-") as tmp:
             results.append(measure_corpus(size, Path(tmp), model, cache, args.runs,
                                           query_sizes, args.rounds, args.questions))
-    queried = [(r, q) for r in results for q in r.get("query", [])]
+    queried = [r["query"] for r in results if "query" in r]
     if queried:
-        table(f"Query latency and memory at scale (fresh process per row, real Advisor/Snapshot "
-              f"path, {args.questions} eval questions x {args.rounds})",
-              ["chunks", "variant", "p50 ms", "p95 ms", "embed", "dense", "lexical",
+        table(f"Query latency and memory at scale (a fresh process per corpus, the real "
+              f"Advisor/Snapshot path, {args.questions} eval questions x {args.rounds})",
+              ["chunks", "p50 ms", "p95 ms", "embed", "dense", "lexical",
                "other (read, routes, compose)", "snapshot load s", "RSS model MB",
                "RSS +index MB", "peak RSS MB"],
-              [[f"{q['chunks']:,}", _variant(q), ms(q["p50"]), ms(q["p95"]), ms(q["embed_p50"]),
+              [[f"{q['chunks']:,}", ms(q["p50"]), ms(q["p95"]), ms(q["embed_p50"]),
                 ms(q["dense_p50"]), ms(q["lexical_p50"]), ms(q["other_p50"]),
                 f"{q['snapshot_s']:.1f}", f"{q['model_rss_mb']:.0f}", f"{q['snapshot_rss_mb']:.0f}",
-                f"{q['peak_rss_mb']:.0f}"] for _, q in queried])
-        errors = {q["shipped_error"] for _, q in queried if q["shipped_error"]}
-        if errors:
-            note("as shipped, the snapshot failed to load: " + "; ".join(sorted(errors)))
+                f"{q['peak_rss_mb']:.0f}"] for q in queried if "error" not in q])
+        for r in results:
+            if "error" in r.get("query", {}):
+                note(f"queries on {r['chunks']:,} chunks FAILED: {r['query']['error']}")
+    ingested = [r for r in results if r["incremental"]]
     table(f"Ingest with one changed document, and an unchanged re-run, by corpus size "
           f"(median of {args.runs} runs), seconds",
           ["chunks", "run", "total", *STAGES.values()],
-          [row for r in results for row in (_stage_row("1 post changed", r["chunks"], r["incremental"]),
-                                             _stage_row("unchanged", r["chunks"], r["unchanged"]))])
-    largest = max(results, key=lambda r: r["chunks"])
-    inc = [median(x["total"] for x in r["incremental"]) for r in results]
+          [row for r in ingested for row in (_stage_row("1 post changed", r["chunks"], r["incremental"]),
+                                              _stage_row("unchanged", r["chunks"], r["unchanged"]))])
     lines = [f"bulk load (cheap embeddings, see synthetic.py): "
              + ", ".join(f"{r['chunks']:,} chunks in {r['build_s']:.0f} s" for r in results)]
-    flat = max(inc) < INCREMENTAL_TARGET and max(inc) < 2 * min(inc)
-    lines.append(f"target: incremental ingest < {INCREMENTAL_TARGET:.0f} s and flat: "
-                 f"{'met' if flat else 'NOT met'} ({', '.join(f'{x:.2f}' for x in inc)} s; "
-                 f"{max(inc) / min(inc):.1f}x from smallest to largest)")
-    errors = {r["ingest_error"] for r in results if r["ingest_error"]}
-    if errors:
-        lines.append("as shipped, the ingest failed above 32,766 chunks ("
-                     + "; ".join(sorted(errors)) + "); its rows use the paged read")
-    if "query" in largest:
-        peak = [q["peak_rss_mb"] for q in largest["query"]]
+    lines += [f"ingest on {r['chunks']:,} chunks FAILED: {r['ingest_error']}"
+              for r in results if r.get("ingest_error")]
+    inc = [median(x["total"] for x in r["incremental"]) for r in ingested]
+    if inc:
+        flat = max(inc) < INCREMENTAL_TARGET and max(inc) < 2 * min(inc)
+        lines.append(f"target: incremental ingest < {INCREMENTAL_TARGET:.0f} s and flat: "
+                     f"{'met' if flat else 'NOT met'} ({', '.join(f'{x:.2f}' for x in inc)} s; "
+                     f"{max(inc) / min(inc):.1f}x from smallest to largest)")
+    largest = max(results, key=lambda r: r["chunks"])
+    if "peak_rss_mb" in largest.get("query", {}):
+        peak = largest["query"]["peak_rss_mb"]
         lines.append(f"target: peak RSS < {RSS_TARGET_MB} MB at {largest['chunks']:,} chunks: "
-                     f"{'met' if max(peak) < RSS_TARGET_MB else 'NOT met'} "
-                     f"({', '.join(f'{p:.0f}' for p in peak)} MB)")
+                     f"{'met' if peak < RSS_TARGET_MB else 'NOT met'} ({peak:.0f} MB)")
     note("\n".join(lines))
 
 
