@@ -129,6 +129,10 @@ def _cmd_ingest(args: argparse.Namespace, settings) -> int:
         from bot.transports.slack_admin import notify_from_cli
 
         notify_from_cli(settings, notice)  # optional: logs a failure, never fails the ingest
+    if notice and settings.notify_discord_channel:
+        from bot.transports.discord_notify import notify_from_cli as notify_discord
+
+        notify_discord(settings, notice)
     return 1 if report.errors or not report.published else 0
 
 

@@ -75,3 +75,17 @@ async def test_someone_else_is_told_they_may_not(fake, admin_settings, embedding
     assert refused[2]["data"]["content"] == render.plain_content(messages.REINGEST_NOT_ADMIN)
     assert fake.posts_to(OTHER_CHANNEL_ID) == []
     assert live_version(admin_settings, embeddings) == before
+
+
+async def test_cli_ingest_notice_reaches_the_discord_channel(fake, admin_settings, monkeypatch):
+    import asyncio
+
+    from bot.transports.discord_notify import notify_from_cli
+
+    monkeypatch.setenv("DISCORD_TOKEN", "cli-token")
+    notice = "What changed: @everyone the CVP is now closed"
+    assert await asyncio.to_thread(notify_from_cli, admin_settings, notice)
+    (posted,) = fake.posts_to(OTHER_CHANNEL_ID)
+    assert posted["content"] == notice and posted["allowed_mentions"] == {"parse": []}
+    monkeypatch.delenv("DISCORD_TOKEN")
+    assert not await asyncio.to_thread(notify_from_cli, admin_settings, notice)  # no token: off
