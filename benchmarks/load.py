@@ -27,7 +27,7 @@ from common import ROOT, build_kb_index, eval_questions, median, note, percentil
 
 sys.path.insert(0, str(ROOT))  # tests.fakes
 
-TOKEN = "xoxb-1234-5678-benchmarktoken"
+TOKEN = "xoxb-fake"  # a stand-in: the local Web API accepts anything
 WAIT = 120.0
 _ts = itertools.count(1)
 
