@@ -47,15 +47,15 @@ def is_vague_request(text: str) -> bool:
     return len(text.split()) <= VAGUE_WORDS and bool(ACCESS_REQUEST.search(text))
 
 
-def is_follow_up(question: Question) -> bool:
+def is_follow_up(question: Question, own: Profile) -> bool:
+    """Whether to read the question with the turns before it; `own` is its own profile."""
     if not question.history:
         return False
-    last = question.history[-1]
-    if last.answer.startswith(messages.CLARIFY[:40]):
+    if messages.CLARIFY in question.history[-1].answer:  # it answers our clarifying question
         return True
     if _CONNECTIVE.match(question.text) or len(question.text.split()) <= FOLLOW_UP_WORDS:
         return True
-    own = read_profile(question.text)  # says nothing of its own situation: builds on the last turn
+    # says nothing of its own situation: builds on the last turn
     return not (own.needs or own.domains or own.mentioned or own.kinds)
 
 
@@ -173,7 +173,7 @@ class Advisor:
         text = question.text.strip()
         cards = snapshot.cards.values()
         profile = read_profile(text, cards)
-        if not is_follow_up(question):
+        if not is_follow_up(question, profile):
             return text, profile
         earlier = Profile()
         for turn in question.history[-3:]:
@@ -237,7 +237,7 @@ class Advisor:
             text, routes, ruled_out, bottlenecks,
             route_passages={r.card_id: self._card_passage(snap, r.card_id, passages) for r in routes},
             bottleneck_passages={b: snap.card_passages(b)[0] for b in bottlenecks
-                                 if snap.card_passages(b)},
+                                 if b in snap.by_doc},
             evidence=passages[: self.settings.top_k], citations=citations,
             evidence_floor=self.settings.min_relevance + EVIDENCE_MARGIN,
             lead=self._lead(snap, profile, passages),
